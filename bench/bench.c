@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplb-bench engine: the dataplane's speed, in process, with no kernel.
+ *
+ * A worker (the daemon's own wrk_main) runs on one lcore over an in-memory
+ * port (net_ring: rte_eth_from_rings). The main lcore is the generator: it
+ * keeps the port's RX ring full with prebuilt frames of a realistic call flow
+ * (INVITE with SDP, 100, 180, 200 with SDP, ACK, BYE, 200: the headers real
+ * UAs send; responses carry siplb's own Via on top, as they would coming back
+ * from a backend) and frees what the worker transmits. The figure is the
+ * worker's: messages it forwarded per second of wall time, while the
+ * generator kept it busy (idle polls are reported so a starved worker shows).
+ *
+ *   siplb-bench engine [--mode stateless] [--seconds N] [-- EAL args]
+ *
+ * Prints a progress line per second and ends with one JSON line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "bk.h"
+#include "pkt.h"
+#include "px.h"
+#include "wrk.h"
+
+#define N_CALLS 1024
+#define N_MSGS 7
+#define RING_SIZE 4096
+#define GEN_BURST 32
+
+static const char *const flow[N_MSGS] = {
+	/* client -> siplb */
+	"INVITE sip:service@198.18.0.10:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-1;rport\r\n"
+	"Max-Forwards: 70\r\n"
+	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
+	"To: <sip:service@198.18.0.10>\r\n"
+	"Call-ID: %CALL%@198.18.0.2\r\n"
+	"CSeq: 314159 INVITE\r\n"
+	"Contact: <sip:alice@198.18.0.2:5060;transport=udp>\r\n"
+	"Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE, SUBSCRIBE, INFO, UPDATE\r\n"
+	"Supported: replaces, timer, 100rel\r\n"
+	"User-Agent: Linphone/5.2.5 (belle-sip/5.2.4)\r\n"
+	"Session-Expires: 1800\r\n"
+	"Content-Type: application/sdp\r\n"
+	"Content-Length: %CLEN%\r\n"
+	"\r\n"
+	"%SDP%",
+	/* backend -> siplb */
+	"SIP/2.0 100 Trying\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb%CALL%\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-1;rport=5060;received=198.18.0.2\r\n"
+	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
+	"To: <sip:service@198.18.0.10>\r\n"
+	"Call-ID: %CALL%@198.18.0.2\r\n"
+	"CSeq: 314159 INVITE\r\n"
+	"Server: Kamailio (5.6.3 (x86_64/linux))\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n",
+	"SIP/2.0 180 Ringing\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb%CALL%\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-1;rport=5060;received=198.18.0.2\r\n"
+	"Record-Route: <sip:198.18.0.10:5060;lr;bk=be1>\r\n"
+	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
+	"To: <sip:service@198.18.0.10>;tag=a6c85cf\r\n"
+	"Call-ID: %CALL%@198.18.0.2\r\n"
+	"CSeq: 314159 INVITE\r\n"
+	"Contact: <sip:service@198.18.0.21:5060>\r\n"
+	"Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, UPDATE\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n",
+	"SIP/2.0 200 OK\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb%CALL%\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-1;rport=5060;received=198.18.0.2\r\n"
+	"Record-Route: <sip:198.18.0.10:5060;lr;bk=be1>\r\n"
+	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
+	"To: <sip:service@198.18.0.10>;tag=a6c85cf\r\n"
+	"Call-ID: %CALL%@198.18.0.2\r\n"
+	"CSeq: 314159 INVITE\r\n"
+	"Contact: <sip:service@198.18.0.21:5060>\r\n"
+	"Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, UPDATE\r\n"
+	"Supported: timer\r\n"
+	"Session-Expires: 1800;refresher=uac\r\n"
+	"Content-Type: application/sdp\r\n"
+	"Content-Length: %CLEN%\r\n"
+	"\r\n"
+	"%SDP%",
+	/* client -> siplb, in dialog */
+	"ACK sip:service@198.18.0.21:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-2;rport\r\n"
+	"Max-Forwards: 70\r\n"
+	"Route: <sip:198.18.0.10:5060;lr;bk=be1>\r\n"
+	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
+	"To: <sip:service@198.18.0.10>;tag=a6c85cf\r\n"
+	"Call-ID: %CALL%@198.18.0.2\r\n"
+	"CSeq: 314159 ACK\r\n"
+	"Contact: <sip:alice@198.18.0.2:5060;transport=udp>\r\n"
+	"User-Agent: Linphone/5.2.5 (belle-sip/5.2.4)\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n",
+	"BYE sip:service@198.18.0.21:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-3;rport\r\n"
+	"Max-Forwards: 70\r\n"
+	"Route: <sip:198.18.0.10:5060;lr;bk=be1>\r\n"
+	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
+	"To: <sip:service@198.18.0.10>;tag=a6c85cf\r\n"
+	"Call-ID: %CALL%@198.18.0.2\r\n"
+	"CSeq: 314160 BYE\r\n"
+	"User-Agent: Linphone/5.2.5 (belle-sip/5.2.4)\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n",
+	/* backend -> siplb */
+	"SIP/2.0 200 OK\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb%CALL%\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-3;rport=5060;received=198.18.0.2\r\n"
+	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
+	"To: <sip:service@198.18.0.10>;tag=a6c85cf\r\n"
+	"Call-ID: %CALL%@198.18.0.2\r\n"
+	"CSeq: 314160 BYE\r\n"
+	"Content-Length: 0\r\n"
+	"\r\n",
+};
+
+static const char sdp[] =
+	"v=0\r\n"
+	"o=alice 2890844526 2890844526 IN IP4 198.18.0.2\r\n"
+	"s=Talk\r\n"
+	"c=IN IP4 198.18.0.2\r\n"
+	"t=0 0\r\n"
+	"a=rtcp-xr:rcvr-rtt=all:10000 stat-summary=loss,dup,jitt,TTL voip-metrics\r\n"
+	"m=audio 7078 RTP/AVP 96 97 98 0 8 18 101 99 100\r\n"
+	"a=rtpmap:96 opus/48000/2\r\n"
+	"a=fmtp:96 useinbandfec=1\r\n"
+	"a=rtpmap:97 speex/16000\r\n"
+	"a=rtpmap:98 speex/8000\r\n"
+	"a=rtpmap:101 telephone-event/48000\r\n"
+	"a=rtpmap:99 telephone-event/16000\r\n"
+	"a=rtpmap:100 telephone-event/8000\r\n"
+	"a=fmtp:18 annexb=yes\r\n"
+	"a=rtcp-fb:* trr-int 1000\r\n"
+	"a=rtcp-fb:* ccm tmmbr\r\n";
+
+/* Expand a template for call number call: %CALL% (16 hex digits), %SDP%, %CLEN%. */
+static int
+expand(const char *tpl, unsigned call, char *out, size_t cap)
+{
+	char callid[17];
+	size_t o = 0;
+
+	snprintf(callid, sizeof(callid), "%016" PRIx64, (uint64_t)(call * UINT64_C(0x9e3779b97f4a7c15)));
+	for (const char *p = tpl; *p;) {
+		const char *ins = NULL;
+		char num[8];
+
+		if (strncmp(p, "%CALL%", 6) == 0) {
+			ins = callid;
+			p += 6;
+		} else if (strncmp(p, "%SDP%", 5) == 0) {
+			ins = sdp;
+			p += 5;
+		} else if (strncmp(p, "%CLEN%", 6) == 0) {
+			snprintf(num, sizeof(num), "%zu", sizeof(sdp) - 1);
+			ins = num;
+			p += 6;
+		}
+		if (ins) {
+			size_t n = strlen(ins);
+
+			if (o + n >= cap)
+				return -1;
+			memcpy(out + o, ins, n);
+			o += n;
+		} else {
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = *p++;
+		}
+	}
+	return (int)o;
+}
+
+struct frame {
+	uint16_t len;
+	uint8_t data[1600];
+};
+
+static struct rte_ether_addr mac_lb = {{ 0x02, 0, 0, 0, 0, 0x10 }};
+static struct rte_ether_addr mac_cl = {{ 0x02, 0, 0, 0, 0, 0x02 }};
+static struct rte_ether_addr mac_be[2] = {{{ 0x02, 0, 0, 0, 0, 0x21 }}, {{ 0x02, 0, 0, 0, 0, 0x22 }}};
+
+static uint32_t
+ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	return rte_cpu_to_be_32(((uint32_t)a << 24) | ((uint32_t)b << 16) | ((uint32_t)c << 8) | d);
+}
+
+/* Build every frame of every call, checksums included, once. */
+static struct frame *
+frames_build(struct rte_mempool *mp)
+{
+	struct frame *f = rte_zmalloc("frames", sizeof(*f) * N_CALLS * N_MSGS, 64);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	char buf[1600];
+
+	if (f == NULL || m == NULL)
+		return NULL;
+	for (unsigned c = 0; c < N_CALLS; c++) {
+		for (unsigned i = 0; i < N_MSGS; i++) {
+			struct frame *fr = &f[c * N_MSGS + i];
+			int len = expand(flow[i], c, buf, sizeof(buf));
+			bool from_client = flow[i][0] != 'S';
+			unsigned be = 0;
+
+			if (len < 0)
+				return NULL;
+			rte_pktmbuf_reset(m);
+			memcpy(rte_pktmbuf_mtod_offset(m, char *, PKT_HDR_LEN), buf, (size_t)len);
+			pkt_udp_build(m, from_client ? &mac_cl : &mac_be[be], &mac_lb,
+				      from_client ? ip4(198, 18, 0, 2) : ip4(198, 18, 0, 21 + be),
+				      ip4(198, 18, 0, 10), 5060, 5060, (uint16_t)len);
+			fr->len = (uint16_t)rte_pktmbuf_pkt_len(m);
+			memcpy(fr->data, rte_pktmbuf_mtod(m, void *), fr->len);
+		}
+	}
+	rte_pktmbuf_free(m);
+	return f;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: siplb-bench engine [--mode stateless] [--seconds N] [-- EAL args]\n");
+}
+
+static bool
+have_hugepages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	long n = 0;
+
+	if (f == NULL)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n >= 128;
+}
+
+static volatile bool quit;
+
+static uint64_t
+drops_total(const struct cnt_core *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < CNT_DROP__COUNT; i++)
+		n += c->drop[i];
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *eal_def[] = { argv[0], "-l", "0-1", "--no-pci", "--no-shconf", "--no-telemetry",
+			    "--log-level=lib.eal:error", "--no-huge", "-m", "1024", NULL };
+	char **eal = eal_def;
+	int eal_argc = 10, opt, seconds = 10;
+	const char *mode = "stateless";
+	struct rte_ring *rx, *tx;
+	struct rte_mempool *mp;
+	struct frame *frames;
+	struct px_conf *pc;
+	struct bk_set *bks;
+	struct wrk *w;
+	int port, rc;
+
+	if (argc < 2 || strcmp(argv[1], "engine") != 0) {
+		usage();
+		return 2;
+	}
+	argv++;
+	argc--;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			eal = argv + i;
+			eal[0] = eal_def[0];
+			eal_argc = argc - i;
+			argc = i;
+			break;
+		}
+	while ((opt = getopt_long(argc, argv, "m:s:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': mode = optarg; break;
+		case 's': seconds = atoi(optarg); break;
+		default: usage(); return 2;
+		}
+	}
+	if (strcmp(mode, "stateless") != 0) {
+		fprintf(stderr, "siplb-bench: --mode %s: only stateless exists so far\n", mode);
+		return 2;
+	}
+	if (seconds < 1 || seconds > 3600) {
+		fprintf(stderr, "siplb-bench: --seconds must be 1..3600\n");
+		return 2;
+	}
+	if (eal == eal_def && have_hugepages())
+		eal_argc = 7; /* drop --no-huge -m 1024 */
+	rc = rte_eal_init(eal_argc, eal);
+	if (rc < 0) {
+		fprintf(stderr, "siplb-bench: EAL: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (rte_lcore_count() < 2) {
+		fprintf(stderr, "siplb-bench: needs two lcores (generator + worker)\n");
+		return 1;
+	}
+	mp = rte_pktmbuf_pool_create("bench", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     (int)rte_socket_id());
+	rx = rte_ring_create("bench_rx", RING_SIZE, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx = rte_ring_create("bench_tx", RING_SIZE, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (mp == NULL || rx == NULL || tx == NULL) {
+		fprintf(stderr, "siplb-bench: pool/rings: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	port = rte_eth_from_rings("bench", &rx, 1, &tx, 1, (unsigned)rte_socket_id());
+	struct rte_eth_conf econf;
+
+	memset(&econf, 0, sizeof(econf));
+	if (port < 0 || rte_eth_dev_configure((uint16_t)port, 1, 1, &econf) < 0 ||
+	    rte_eth_rx_queue_setup((uint16_t)port, 0, RING_SIZE, rte_socket_id(), NULL, mp) < 0 ||
+	    rte_eth_tx_queue_setup((uint16_t)port, 0, RING_SIZE, rte_socket_id(), NULL) < 0 ||
+	    rte_eth_dev_start((uint16_t)port) < 0) {
+		fprintf(stderr, "siplb-bench: ring port: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+
+	struct bk bkv[2] = {
+		{ .addr = ip4(198, 18, 0, 21), .port = 5060, .weight = 1, .name_len = 3, .name = "be1" },
+		{ .addr = ip4(198, 18, 0, 22), .port = 5060, .weight = 1, .name_len = 3, .name = "be2" },
+	};
+	bks = bk_set_create(bkv, 2);
+	pc = rte_zmalloc("pc", sizeof(*pc), 64);
+	w = rte_zmalloc("wrk", sizeof(*w), 64);
+	frames = frames_build(mp);
+	if (bks == NULL || pc == NULL || w == NULL || frames == NULL) {
+		fprintf(stderr, "siplb-bench: setup failed\n");
+		return 1;
+	}
+	px_conf_init(pc, ip4(198, 18, 0, 10), 5060, 1500, true, bks);
+	struct wrk_params p = {
+		.port_id = (uint16_t)port, .queue_id = 0, .sip_port = 5060, .prefix = 24,
+		.addr = ip4(198, 18, 0, 10), .mac = mac_lb, .mp = mp,
+		.conf = (struct px_conf *const *)&pc, .quit = &quit,
+	};
+	wrk_init(w, &p);
+	arp_static_add(&w->arp, ip4(198, 18, 0, 2), &mac_cl);
+	arp_static_add(&w->arp, ip4(198, 18, 0, 21), &mac_be[0]);
+	arp_static_add(&w->arp, ip4(198, 18, 0, 22), &mac_be[1]);
+
+	unsigned wl = rte_get_next_lcore(-1, 1, 0);
+	rte_eal_remote_launch(wrk_main, w, wl);
+
+	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), next = t0 + hz, end = t0 + hz * (uint64_t)seconds;
+	uint64_t last_rx = 0, sent = 0, recv = 0, gen_fail = 0, idx = 0;
+	const unsigned total = N_CALLS * N_MSGS;
+	struct rte_mbuf *b[GEN_BURST];
+	int sec = 0;
+
+	while (1) {
+		uint64_t now = rte_rdtsc();
+
+		if (now >= next) {
+			/* The worker writes these; read each one once, now. */
+			uint64_t rxp = __atomic_load_n(&w->cnt.rx_pkts, __ATOMIC_RELAXED);
+
+			sec++;
+			printf("engine stateless t=%ds msgs/s=%" PRIu64 " drops=%" PRIu64
+			       " idle_polls=%" PRIu64 " gen_sent=%" PRIu64 " gen_recv=%" PRIu64
+			       " pool_free=%u\n", sec, rxp - last_rx,
+			       drops_total(&w->cnt), __atomic_load_n(&w->cnt.idle_polls, __ATOMIC_RELAXED),
+			       sent, recv, rte_mempool_avail_count(mp));
+			fflush(stdout);
+			last_rx = rxp;
+			next += hz;
+			if (now >= end)
+				break;
+		}
+		/* keep the worker's RX ring full */
+		if (rte_ring_free_count(rx) >= GEN_BURST &&
+		    rte_pktmbuf_alloc_bulk(mp, b, GEN_BURST) == 0) {
+			for (unsigned i = 0; i < GEN_BURST; i++) {
+				const struct frame *fr = &frames[idx];
+
+				if (++idx == total)
+					idx = 0;
+				memcpy(rte_pktmbuf_mtod(b[i], void *), fr->data, fr->len);
+				b[i]->data_len = fr->len;
+				b[i]->pkt_len = fr->len;
+			}
+			unsigned n = rte_ring_enqueue_burst(rx, (void **)b, GEN_BURST, NULL);
+
+			sent += n;
+			if (n < GEN_BURST) {
+				gen_fail += GEN_BURST - n;
+				rte_pktmbuf_free_bulk(b + n, GEN_BURST - n);
+			}
+		}
+		unsigned n = rte_ring_dequeue_burst(tx, (void **)b, GEN_BURST, NULL);
+
+		recv += n;
+		rte_pktmbuf_free_bulk(b, n);
+	}
+	uint64_t t1 = rte_rdtsc();
+
+	quit = true;
+	rte_eal_wait_lcore(wl);
+	while (1) {
+		unsigned n = rte_ring_dequeue_burst(tx, (void **)b, GEN_BURST, NULL);
+
+		if (n == 0)
+			break;
+		recv += n;
+		rte_pktmbuf_free_bulk(b, n);
+	}
+
+	uint64_t drops = drops_total(&w->cnt);
+	fprintf(stderr, "rx ring %u tx ring %u\n", rte_ring_count(rx), rte_ring_count(tx));
+	cnt_dump_text(stderr, &w->cnt, NULL, 0);
+	double secs = (double)(t1 - t0) / (double)hz;
+	double rate = (double)w->cnt.rx_pkts / secs;
+	double idle = (double)w->cnt.idle_polls /
+		      (double)(w->cnt.idle_polls + w->cnt.busy_polls + 1);
+
+	printf("{\"bench\":\"engine\",\"mode\":\"%s\",\"workers\":1,\"port\":\"net_ring\","
+	       "\"hugepages\":%s,\"seconds\":%.3f,\"msgs\":%" PRIu64 ",\"forwarded\":%" PRIu64
+	       ",\"drops\":%" PRIu64 ",\"msgs_per_sec_per_core\":%.0f,\"ns_per_msg\":%.1f,"
+	       "\"idle_poll_ratio\":%.4f,\"mix\":\"INVITE+SDP,100,180,200+SDP,ACK,BYE,200\"}\n",
+	       mode, rte_eal_has_hugepages() ? "true" : "false", secs, w->cnt.rx_pkts,
+	       w->cnt.fwd_req + w->cnt.fwd_resp, drops, rate, 1e9 / rate, idle);
+	(void)sent;
+	(void)recv;
+	(void)gen_fail;
+	rte_eth_dev_stop((uint16_t)port);
+	rte_eal_cleanup();
+	return drops ? 1 : 0;
+}

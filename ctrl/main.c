@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * siplb: the daemon. Loads the configuration, starts DPDK from the EAL
+ * arguments in it, sets up the port with one RX/TX queue pair per worker,
+ * launches the workers on their lcores and keeps the main lcore for control:
+ * signals, counters.
+ *
+ *   siplb -c FILE          run
+ *   siplb -c FILE --check  validate FILE and exit (0 good, 1 errors)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "bk.h"
+#include "cfg.h"
+#include "cnt.h"
+#include "px.h"
+#include "wrk.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+static volatile sig_atomic_t sig_quit;
+static volatile sig_atomic_t sig_dump;
+static volatile bool quit;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		sig_dump = 1;
+	else
+		sig_quit = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: siplb -c FILE [--check]\n"
+		   "  -c, --config FILE  configuration (libconfig), EAL arguments included\n"
+		   "      --check        validate FILE and exit: 0 good, 1 errors\n"
+		   "  -h, --help         this text\n");
+}
+
+struct daemon {
+	struct cfg cfg;
+	struct rte_mempool *mp;
+	struct bk_set *bks;
+	struct px_conf *pc;          /* published to the workers */
+	struct rte_rcu_qsbr *qsbr;
+	unsigned n_wrk;
+	struct wrk *wrk[CFG_MAX_LCORES];
+	const char *bk_names[CFG_MAX_BACKENDS];
+};
+
+static void
+stats_sum(const struct daemon *d, struct cnt_core *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < d->n_wrk; i++)
+		cnt_add(sum, &d->wrk[i]->cnt);
+}
+
+static void
+stats_json(const struct daemon *d)
+{
+	struct cnt_core sum;
+
+	stats_sum(d, &sum);
+	cnt_dump_json(stdout, &sum, d->bk_names, d->bks->n);
+	fflush(stdout);
+}
+
+static int
+port_setup(struct daemon *d)
+{
+	const struct cfg *c = &d->cfg;
+	uint16_t port = c->port_id, nq = (uint16_t)d->n_wrk;
+	uint16_t nb_rxd = RX_DESC, nb_txd = TX_DESC;
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	int rc;
+
+	if (!rte_eth_dev_is_valid_port(port)) {
+		fprintf(stderr, "%s: interface.port %u: no such DPDK port (%u available)\n",
+			c->path, port, rte_eth_dev_count_avail());
+		return -ENODEV;
+	}
+	rc = rte_eth_dev_info_get(port, &info);
+	if (rc < 0)
+		return rc;
+	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
+		fprintf(stderr, "%s: port %u has %u RX / %u TX queues, %u workers need one each\n",
+			c->path, port, info.max_rx_queues, info.max_tx_queues, nq);
+		return -EINVAL;
+	}
+	memset(&conf, 0, sizeof(conf));
+	/* RSS where the port has it, so each worker gets its share of flows. */
+	if (nq > 1 && info.flow_type_rss_offloads) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+	}
+	rc = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (rc < 0) {
+		fprintf(stderr, "%s: port %u: configure: %s\n", __func__, port, strerror(-rc));
+		return rc;
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
+	for (uint16_t q = 0; q < nq; q++) {
+		int socket = rte_lcore_to_socket_id(c->lcores[q]);
+
+		rc = rte_eth_rx_queue_setup(port, q, nb_rxd, socket, NULL, d->mp);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(port, q, nb_txd, socket, NULL);
+		if (rc < 0) {
+			fprintf(stderr, "%s: port %u queue %u: %s\n", __func__, port, q, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(port);
+	if (rc < 0) {
+		fprintf(stderr, "%s: port %u: start: %s\n", __func__, port, strerror(-rc));
+		return rc;
+	}
+	rte_eth_promiscuous_disable(port);
+	return 0;
+}
+
+static int
+check_lcores(const struct cfg *c)
+{
+	for (unsigned i = 0; i < c->n_lcores; i++) {
+		unsigned l = c->lcores[i];
+
+		if (l >= RTE_MAX_LCORE || !rte_lcore_is_enabled(l) || l == rte_get_main_lcore()) {
+			fprintf(stderr, "%s: workers.lcores: lcore %u is not an enabled worker "
+				"lcore of the EAL -l/-c list (main lcore is %u)\n",
+				c->path, l, rte_get_main_lcore());
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+backends_setup(struct daemon *d)
+{
+	const struct cfg *c = &d->cfg;
+	struct bk bks[CFG_MAX_BACKENDS];
+
+	memset(bks, 0, sizeof(bks));
+	for (unsigned i = 0; i < c->n_backends; i++) {
+		bks[i].addr = c->backends[i].addr;
+		bks[i].port = c->backends[i].port;
+		bks[i].weight = c->backends[i].weight;
+		bks[i].name_len = (uint16_t)strlen(c->backends[i].name);
+		memcpy(bks[i].name, c->backends[i].name, bks[i].name_len + 1);
+	}
+	d->bks = bk_set_create(bks, c->n_backends);
+	if (d->bks == NULL) {
+		fprintf(stderr, "%s: backend set: %s\n", __func__, strerror(errno));
+		return -errno;
+	}
+	for (unsigned i = 0; i < d->bks->n; i++)
+		d->bk_names[i] = d->bks->bk[i].name;
+	d->pc = rte_zmalloc("px_conf", sizeof(*d->pc), RTE_CACHE_LINE_SIZE);
+	if (d->pc == NULL)
+		return -ENOMEM;
+	px_conf_init(d->pc, c->addr, c->sip_port, c->mtu, c->record_route, d->bks);
+	return 0;
+}
+
+static int
+workers_start(struct daemon *d)
+{
+	const struct cfg *c = &d->cfg;
+	struct rte_ether_addr mac;
+	size_t sz;
+	int rc;
+
+	rc = rte_eth_macaddr_get(c->port_id, &mac);
+	if (rc < 0)
+		return rc;
+	sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+	d->qsbr = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (d->qsbr == NULL || rte_rcu_qsbr_init(d->qsbr, RTE_MAX_LCORE) < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < d->n_wrk; i++) {
+		struct wrk_params p = {
+			.port_id = c->port_id,
+			.queue_id = (uint16_t)i,
+			.sip_port = c->sip_port,
+			.prefix = c->prefix,
+			.has_gateway = c->has_gateway,
+			.announce = i == 0,
+			.addr = c->addr,
+			.gateway = c->gateway,
+			.mac = mac,
+			.mp = d->mp,
+			.conf = (struct px_conf *const *)&d->pc,
+			.quit = &quit,
+			.qsbr = d->qsbr,
+			.qsbr_id = c->lcores[i],
+		};
+
+		d->wrk[i] = rte_zmalloc_socket("wrk", sizeof(struct wrk), RTE_CACHE_LINE_SIZE,
+					       (int)rte_lcore_to_socket_id(c->lcores[i]));
+		if (d->wrk[i] == NULL)
+			return -ENOMEM;
+		wrk_init(d->wrk[i], &p);
+	}
+	for (unsigned i = 0; i < d->n_wrk; i++) {
+		rc = rte_eal_remote_launch(wrk_main, d->wrk[i], c->lcores[i]);
+		if (rc < 0) {
+			fprintf(stderr, "%s: lcore %u: launch: %s\n", __func__, c->lcores[i],
+				strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void
+run(struct daemon *d)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	while (!sig_quit) {
+		nanosleep(&ts, NULL);
+		if (sig_dump) {
+			sig_dump = 0;
+			stats_json(d);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon *d;
+	const char *path = NULL;
+	char *eal_argv[CFG_MAX_EAL_ARGS + 2];
+	bool check = false, launched = false;
+	int opt, rc, status = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'k': check = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return 1;
+	if (cfg_load(path, &d->cfg, stderr) < 0) {
+		free(d);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok\n", path);
+		cfg_free(&d->cfg);
+		free(d);
+		return 0;
+	}
+
+	eal_argv[0] = argv[0];
+	for (int i = 0; i < d->cfg.eal_argc; i++)
+		eal_argv[i + 1] = d->cfg.eal_argv[i];
+	eal_argv[d->cfg.eal_argc + 1] = NULL;
+	rc = rte_eal_init(d->cfg.eal_argc + 1, eal_argv);
+	if (rc < 0) {
+		fprintf(stderr, "%s: dpdk.eal: EAL initialisation failed: %s\n", path,
+			rte_strerror(rte_errno));
+		cfg_free(&d->cfg);
+		free(d);
+		return 1;
+	}
+	if (!rte_eal_has_hugepages())
+		fprintf(stderr, "siplb: running without hugepages (--no-huge): "
+			"expect lower throughput\n");
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+
+	d->n_wrk = d->cfg.n_lcores;
+	if (d->cfg.mode == CFG_MODE_STATEFUL) {
+		/* Accepted by the loader so configs stay valid; refused here rather
+		 * than silently run with a different behaviour. */
+		fprintf(stderr, "%s: sip.mode: \"stateful\" is not implemented yet\n", path);
+		goto out;
+	}
+	if (check_lcores(&d->cfg) < 0)
+		goto out;
+	d->mp = rte_pktmbuf_pool_create("mbufs", 8192 * d->n_wrk + 4096, 256, 0,
+					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (d->mp == NULL) {
+		fprintf(stderr, "siplb: mbuf pool: %s\n", rte_strerror(rte_errno));
+		goto out;
+	}
+	if (backends_setup(d) < 0 || port_setup(d) < 0)
+		goto out;
+	rc = workers_start(d);
+	launched = true;
+	if (rc < 0)
+		goto stop;
+	fprintf(stderr, "siplb: ready: %s port %u, %u worker(s), %u backend(s), stateless mode\n",
+		d->pc->host, d->cfg.port_id, d->n_wrk, d->bks->n);
+	run(d);
+	status = 0;
+stop:
+	/* Release: the workers see the flag and leave after their current
+	 * burst, flushing what they buffered. */
+	__atomic_store_n(&quit, true, __ATOMIC_RELEASE);
+	if (launched)
+		rte_eal_mp_wait_lcore();
+	rte_eth_dev_stop(d->cfg.port_id);
+	rte_eth_dev_close(d->cfg.port_id);
+	if (d->n_wrk && d->wrk[0] && d->bks) {
+		struct cnt_core sum;
+
+		stats_sum(d, &sum);
+		fprintf(stderr, "siplb: stopped; counters:\n");
+		cnt_dump_text(stderr, &sum, d->bk_names, d->bks->n);
+		stats_json(d);
+	}
+out:
+	for (unsigned i = 0; i < d->n_wrk; i++)
+		rte_free(d->wrk[i]);
+	rte_free(d->qsbr);
+	rte_free(d->pc);
+	bk_set_free(d->bks);
+	rte_mempool_free(d->mp);
+	rte_eal_cleanup();
+	cfg_free(&d->cfg);
+	free(d);
+	return status;
+}

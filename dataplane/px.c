@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stateless proxy (RFC 3261 §16.11). The input datagram is never modified:
+ * the changes a proxy makes (our Via, received/rport, Max-Forwards, Record-Route,
+ * our Route removed, our Via popped) are collected as a short list of edits
+ * against input offsets and applied in one pass that copies each input byte
+ * at most once into the output buffer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_hash_crc.h>
+
+#include "px.h"
+#include "sip.h"
+
+#define PX_MAX_EDITS 12
+#define PX_SCRATCH 384
+
+struct px_edit {
+	uint16_t off;     /* input offset */
+	uint16_t del;     /* input bytes removed from off */
+	uint16_t ins_len;
+	const char *ins;  /* bytes inserted at off */
+};
+
+struct px_edits {
+	unsigned n;
+	uint16_t used;
+	struct px_edit e[PX_MAX_EDITS];
+	char scratch[PX_SCRATCH];
+};
+
+static void
+ed_add(struct px_edits *ed, uint16_t off, uint16_t del, const char *ins, uint16_t ins_len)
+{
+	/* The proxy makes at most 7 edits per message, fixed by the code below. */
+	if (ed->n < PX_MAX_EDITS)
+		ed->e[ed->n++] = (struct px_edit){ off, del, ins_len, ins };
+}
+
+/* Room for len bytes of inserted text; the caller writes at most len. */
+static char *
+ed_alloc(struct px_edits *ed, uint16_t len)
+{
+	char *p;
+
+	if (ed->used + len > PX_SCRATCH)
+		return NULL;
+	p = ed->scratch + ed->used;
+	ed->used += len;
+	return p;
+}
+
+/*
+ * Copy in[0..in_len) to out applying the edits, sorted by offset (stable, so
+ * insertions at one offset keep the order they were added in).
+ * Returns the output length, or -1 if it would exceed cap.
+ */
+static int
+ed_apply(struct px_edits *ed, const char *in, uint16_t in_len, char *out, uint16_t cap)
+{
+	uint32_t pos = 0, o = 0;
+
+	for (unsigned i = 1; i < ed->n; i++) {
+		struct px_edit x = ed->e[i];
+		unsigned j = i;
+
+		while (j > 0 && ed->e[j - 1].off > x.off) {
+			ed->e[j] = ed->e[j - 1];
+			j--;
+		}
+		ed->e[j] = x;
+	}
+	for (unsigned i = 0; i <= ed->n; i++) {
+		uint32_t off = i < ed->n ? ed->e[i].off : in_len;
+		uint32_t n;
+
+		if (off < pos)  /* overlapping edits cannot be produced; be safe */
+			off = pos;
+		n = off - pos;
+		if (o + n > cap)
+			return -1;
+		memcpy(out + o, in + pos, n);
+		o += n;
+		pos = off;
+		if (i == ed->n)
+			break;
+		if (o + ed->e[i].ins_len > cap)
+			return -1;
+		memcpy(out + o, ed->e[i].ins, ed->e[i].ins_len);
+		o += ed->e[i].ins_len;
+		pos += ed->e[i].del;
+		if (pos > in_len)
+			pos = in_len;
+	}
+	return (int)o;
+}
+
+static unsigned
+fmt_u32(char *p, uint32_t v)
+{
+	char tmp[10];
+	unsigned n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Dotted quad of a network-order address; at most 15 bytes. */
+static unsigned
+fmt_ip(char *p, uint32_t ip_be)
+{
+	const uint8_t *b = (const uint8_t *)&ip_be;
+	unsigned n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			p[n++] = '.';
+		n += fmt_u32(p + n, b[i]);
+	}
+	return n;
+}
+
+static void
+fmt_hex(char *p, uint64_t v, unsigned digits)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (unsigned i = 0; i < digits; i++)
+		p[i] = hx[(v >> (4 * (digits - 1 - i))) & 0xf];
+}
+
+static uint32_t
+crc_sv(struct sv v, uint32_t seed)
+{
+	return rte_hash_crc(v.p, v.len, seed);
+}
+
+void
+px_conf_init(struct px_conf *pc, uint32_t addr, uint16_t port, uint16_t mtu,
+	     bool record_route, const struct bk_set *bks)
+{
+	char ip[16];
+	unsigned n;
+
+	memset(pc, 0, sizeof(*pc));
+	pc->addr = addr;
+	pc->port = port;
+	pc->max_len = (uint16_t)(mtu - 28);
+	pc->record_route = record_route;
+	pc->bks = bks;
+	n = fmt_ip(ip, addr);
+	ip[n] = '\0';
+	pc->host_len = (uint8_t)snprintf(pc->host, sizeof(pc->host), "%s:%u", ip, port);
+	pc->via_len = (uint8_t)snprintf(pc->via, sizeof(pc->via),
+					"Via: SIP/2.0/UDP %s;branch=" PX_BRANCH_PREFIX, pc->host);
+	pc->rr_len = (uint8_t)snprintf(pc->rr, sizeof(pc->rr),
+				       "Record-Route: <sip:%s;lr", pc->host);
+}
+
+/* Is host:port (as in a URI or Via sent-by) this proxy? Port 0 means 5060. */
+static bool
+is_us(const struct px_conf *pc, struct sv host, uint16_t port)
+{
+	uint32_t ip;
+
+	if (sip_ipv4_parse(host, &ip) < 0 || ip != pc->addr)
+		return false;
+	return port == pc->port || (port == 0 && pc->port == 5060);
+}
+
+static bool
+sv_has_prefix(struct sv v, const char *prefix, uint16_t len)
+{
+	return v.len >= len && memcmp(v.p, prefix, len) == 0;
+}
+
+static uint16_t
+off_of(const struct sip_msg *m, const char *p)
+{
+	return (uint16_t)(p - m->buf);
+}
+
+/* End of a line's content, before its CRLF or LF. */
+static uint16_t
+line_content_len(const char *p, uint16_t len)
+{
+	while (len && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
+	return len;
+}
+
+/*
+ * A response of our own to request m (RFC 3261 §8.2.6): status line, the
+ * request's Via, From, To (with a To tag added when it had none, §8.2.6.2),
+ * Call-ID and CSeq lines, then Server and Content-Length. Returns the length,
+ * or 0 if it does not fit.
+ */
+static uint16_t
+px_reply_build(const struct sip_msg *m, uint16_t code, const char *reason,
+	       char *out, uint16_t cap)
+{
+	struct sv tag;
+	uint32_t o;
+	int n;
+
+	n = snprintf(out, cap, "SIP/2.0 %u %s\r\n", code, reason);
+	if (n < 0 || n >= cap)
+		return 0;
+	o = (uint32_t)n;
+	for (unsigned i = 0; i < m->n_hdr; i++) {
+		const struct sip_hdr *h = &m->hdr[i];
+		uint16_t len;
+
+		switch (h->id) {
+		case SIP_H_VIA: case SIP_H_FROM: case SIP_H_TO:
+		case SIP_H_CALL_ID: case SIP_H_CSEQ:
+			break;
+		default:
+			continue;
+		}
+		len = line_content_len(m->buf + h->off, h->line_len);
+		if (o + len + 32 > cap)
+			return 0;
+		memcpy(out + o, m->buf + h->off, len);
+		o += len;
+		if (h->id == SIP_H_TO && sip_param_get(h->value, SV_LIT("tag"), &tag) == 0) {
+			/* Same request, same tag: retransmissions get the same answer. */
+			const struct sip_hdr *cid = sip_hdr_first(m, SIP_H_CALL_ID);
+			uint32_t hv = cid ? crc_sv(cid->value, 0x51b1b) : 0;
+
+			memcpy(out + o, ";tag=", 5);
+			fmt_hex(out + o + 5, hv, 8);
+			o += 13;
+		}
+		out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	n = snprintf(out + o, cap - o, "Server: siplb\r\nContent-Length: 0\r\n\r\n");
+	if (n < 0 || o + (uint32_t)n >= cap)
+		return 0;
+	return (uint16_t)(o + (uint32_t)n);
+}
+
+static enum cnt_reply
+reply_idx(uint16_t code)
+{
+	switch (code) {
+	case 478: return CNT_REPLY_R478;
+	case 483: return CNT_REPLY_R483;
+	case 503: return CNT_REPLY_R503;
+	case 505: return CNT_REPLY_R505;
+	case 513: return CNT_REPLY_R513;
+	default: return CNT_REPLY_R400;
+	}
+}
+
+/*
+ * Refuse request m: count why, and answer code unless it is an ACK (never
+ * answered, RFC 3261 §17.2.3) or no Via says where the answer would go.
+ */
+static enum px_act
+px_refuse(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *via,
+	  uint32_t src_ip, uint16_t src_port, enum cnt_drop why, uint16_t code,
+	  const char *reason, char *out, uint16_t out_cap, struct px_res *res)
+{
+	uint16_t len;
+
+	cnt_drop(cnt, why);
+	if (via == NULL || m->method == SIP_M_ACK)
+		return PX_DROP;
+	len = px_reply_build(m, code, reason, out, out_cap);
+	if (len == 0)
+		return PX_DROP;
+	/* RFC 3261 §18.2.2 / RFC 3581 §4: to the source address; to the source
+	 * port when rport was asked for, else to the sent-by port. */
+	res->dst_ip = src_ip;
+	res->dst_port = via->has_rport ? src_port : (via->port ? via->port : 5060);
+	res->len = len;
+	res->backend = -1;
+	cnt->reply[reply_idx(code)]++;
+	return PX_REPLY;
+}
+
+/*
+ * §16.11: our branch is a function of the incoming top Via, so that the
+ * retransmissions of a request, the CANCEL of an INVITE and the ACK of its
+ * non-2xx final all get the same branch (those share the client's branch and
+ * sent-by, §9.1, §17.1.1.3). For pre-3261 clients (no magic cookie) the
+ * transaction is named by the fields §16.11 lists instead. Two CRC32C seeds
+ * give 64 bits; the result is the same on every instance.
+ */
+static uint64_t
+px_branch_hash(const struct sip_msg *m, const struct sip_via *via)
+{
+	uint32_t h1 = 0x736c6231, h2 = 0x9e3779b9;
+	struct sv parts[6];
+	unsigned n = 0;
+
+	if (sv_has_prefix(via->branch, "z9hG4bK", 7)) {
+		parts[n++] = via->branch;
+		parts[n++] = via->host;
+	} else {
+		const struct sip_hdr *h;
+		struct sv v;
+		uint32_t num;
+
+		parts[n++] = via->value;
+		parts[n++] = m->ruri;
+		if ((h = sip_hdr_first(m, SIP_H_CALL_ID)))
+			parts[n++] = h->value;
+		if ((h = sip_hdr_first(m, SIP_H_FROM)) && sip_param_get(h->value, SV_LIT("tag"), &v))
+			parts[n++] = v;
+		if ((h = sip_hdr_first(m, SIP_H_TO)) && sip_param_get(h->value, SV_LIT("tag"), &v))
+			parts[n++] = v;
+		if ((h = sip_hdr_first(m, SIP_H_CSEQ)) && sip_cseq_parse(h->value, &num, &v) == 0) {
+			h1 = rte_hash_crc_4byte(num, h1);
+			h2 = rte_hash_crc_4byte(num, h2);
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		h1 = crc_sv(parts[i], h1);
+		h2 = crc_sv(parts[i], h2);
+	}
+	h1 = rte_hash_crc_4byte(via->port, h1);
+	h2 = rte_hash_crc_4byte(via->port, h2);
+	return ((uint64_t)h1 << 32) | h2;
+}
+
+/*
+ * Where in via->params the value of an empty ";rport" / ";rport=" goes:
+ * returns the offset just after "rport" (or after "rport=" in *has_eq), or -1.
+ */
+static int
+rport_pos(struct sv params, bool *has_eq)
+{
+	for (uint16_t i = 0; i + 6 <= params.len; i++) {
+		if (params.p[i] != ';')
+			continue;
+		uint16_t j = i + 1;
+
+		while (j < params.len && sv_is_ws(params.p[j]))
+			j++;
+		if (j + 5 > params.len || !sv_ieq((struct sv){ params.p + j, 5 }, SV_LIT("rport")))
+			continue;
+		j += 5;
+		if (j == params.len || params.p[j] == ';' || sv_is_ws(params.p[j])) {
+			*has_eq = false;
+			return j;
+		}
+		if (params.p[j] == '=') {
+			*has_eq = true;
+			return j + 1;
+		}
+	}
+	return -1;
+}
+
+/* Destination of a URI: an IPv4 literal (no DNS here) and a port. */
+static int
+uri_dest(const struct sip_uri *u, uint32_t *ip, uint16_t *port)
+{
+	if (sip_ipv4_parse(u->host, ip) < 0)
+		return -1;
+	*port = u->port ? u->port : 5060;
+	return 0;
+}
+
+static bool
+dialog_creating(uint8_t method)
+{
+	return method == SIP_M_INVITE || method == SIP_M_SUBSCRIBE || method == SIP_M_REFER;
+}
+
+static enum px_act
+px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg *m,
+	   uint32_t src_ip, uint16_t src_port, char *out, uint16_t out_cap,
+	   struct px_res *res)
+{
+	const struct bk_set *bks = pc->bks;
+	const struct sip_hdr *via_h, *cid_h, *cseq_h, *to_h, *mf_h, *rt_h, *rr_h;
+	struct sip_via via;
+	struct sip_uri ru, u;
+	struct sv via_rest, cseq_method, tag, bk_name = { 0 };
+	uint32_t cseq_num, mf = 70, dst_ip = 0;
+	uint16_t dst_port = 0, top_off;
+	int dst_bk = -1, src_bk, len;
+	bool have_next = false, have_bk = false;
+	struct px_edits ed;
+	char *t;
+
+	ed.n = 0;
+	ed.used = 0;
+	cnt->sip_req[m->method]++;
+
+	/* §16.3: reasonable syntax of what a proxy needs. */
+	via_h = sip_hdr_first(m, SIP_H_VIA);
+	if (via_h == NULL || sip_via_parse(via_h->value, &via, &via_rest) < 0) {
+		cnt_drop(cnt, CNT_DROP_SIP_VIA);
+		return PX_DROP;
+	}
+#define REFUSE(why, code, reason) \
+	px_refuse(cnt, m, &via, src_ip, src_port, why, code, reason, out, out_cap, res)
+	cid_h = sip_hdr_first(m, SIP_H_CALL_ID);
+	if (cid_h == NULL || cid_h->value.len == 0)
+		return REFUSE(CNT_DROP_SIP_CALL_ID, 400, "Bad Request (Call-ID)");
+	cseq_h = sip_hdr_first(m, SIP_H_CSEQ);
+	if (cseq_h == NULL || sip_cseq_parse(cseq_h->value, &cseq_num, &cseq_method) < 0 ||
+	    !sv_eq(cseq_method, m->method_name))
+		return REFUSE(CNT_DROP_SIP_CSEQ, 400, "Bad Request (CSeq)");
+	if (sip_hdr_first(m, SIP_H_FROM) == NULL)
+		return REFUSE(CNT_DROP_SIP_FROM, 400, "Bad Request (From)");
+	to_h = sip_hdr_first(m, SIP_H_TO);
+	if (to_h == NULL)
+		return REFUSE(CNT_DROP_SIP_TO, 400, "Bad Request (To)");
+	mf_h = sip_hdr_first(m, SIP_H_MAX_FORWARDS);
+	if (mf_h && sv_to_u32(mf_h->value, UINT32_MAX, &mf) < 0)
+		return REFUSE(CNT_DROP_SIP_MAX_FWD, 400, "Bad Request (Max-Forwards)");
+	/* §16.3 step 3 / §16.6 step 3 */
+	if (mf == 0)
+		return REFUSE(CNT_DROP_SIP_MAX_FWD_ZERO, 483, "Too Many Hops");
+	if (sip_uri_parse(m->ruri, &ru) < 0)
+		return REFUSE(CNT_DROP_SIP_URI, 400, "Bad Request (Request-URI)");
+
+	src_bk = bk_set_by_addr(bks, src_ip, src_port);
+
+	/* §16.4: a top Route naming us is removed (loose routing, lr); its bk
+	 * parameter names the backend of the dialog. */
+	rt_h = sip_hdr_first(m, SIP_H_ROUTE);
+	if (rt_h) {
+		struct sv uri, rest, next = { 0 };
+
+		if (sip_nameaddr_uri(rt_h->value, &uri, &rest) < 0 || sip_uri_parse(uri, &u) < 0)
+			return REFUSE(CNT_DROP_SIP_URI, 400, "Bad Request (Route)");
+		if (is_us(pc, u.host, u.port)) {
+			have_bk = sip_param_get(u.params, SV_LIT("bk"), &bk_name) == 1;
+			if (rest.len) {
+				ed_add(&ed, off_of(m, rt_h->value.p),
+				       (uint16_t)(rest.p - rt_h->value.p), NULL, 0);
+				next = rest;
+			} else {
+				const struct sip_hdr *nh = sip_hdr_next(m, rt_h);
+
+				ed_add(&ed, rt_h->off, rt_h->line_len, NULL, 0);
+				if (nh)
+					next = nh->value;
+			}
+			if (next.len) {
+				if (sip_nameaddr_uri(next, &uri, NULL) < 0 || sip_uri_parse(uri, &u) < 0)
+					return REFUSE(CNT_DROP_SIP_URI, 400, "Bad Request (Route)");
+				have_next = true;
+			}
+		} else {
+			have_next = true;
+		}
+	}
+
+	/* §16.5/§16.6 step 6: the next hop. */
+	if (have_next) {
+		if (uri_dest(&u, &dst_ip, &dst_port) < 0)
+			return REFUSE(CNT_DROP_SIP_DNS, 478, "Unresolvable Destination (no DNS)");
+		dst_bk = bk_set_by_addr(bks, dst_ip, dst_port);
+	} else if (have_bk && (dst_bk = bk_set_by_name(bks, bk_name)) >= 0 && dst_bk != src_bk) {
+		/* in-dialog request towards the dialog's backend */
+	} else if (is_us(pc, ru.host, ru.port)) {
+		/* addressed to us: the load balancing decision */
+		dst_bk = bk_set_pick(bks, cid_h->value);
+		if (dst_bk < 0)
+			return REFUSE(CNT_DROP_NO_BACKEND, 503, "Service Unavailable");
+	} else {
+		if (uri_dest(&ru, &dst_ip, &dst_port) < 0)
+			return REFUSE(CNT_DROP_SIP_DNS, 478, "Unresolvable Destination (no DNS)");
+		dst_bk = bk_set_by_addr(bks, dst_ip, dst_port);
+	}
+	if (dst_bk >= 0) {
+		dst_ip = bks->bk[dst_bk].addr;
+		dst_port = bks->bk[dst_bk].port;
+	}
+
+	/* RFC 3581 §4 and RFC 3261 §18.2.1: tell the next hops where the request
+	 * really came from. */
+	{
+		bool add_received;
+		uint32_t vip;
+
+		if (via.has_rport && via.rport == 0) {
+			bool has_eq;
+			int pos = rport_pos(via.params, &has_eq);
+
+			if (pos >= 0 && (t = ed_alloc(&ed, 6))) {
+				unsigned n = 0;
+
+				if (!has_eq)
+					t[n++] = '=';
+				n += fmt_u32(t + n, src_port);
+				ed_add(&ed, off_of(m, via.params.p + pos), 0, t, (uint16_t)n);
+			}
+			add_received = true;
+		} else {
+			add_received = sip_ipv4_parse(via.host, &vip) < 0 || vip != src_ip;
+		}
+		if (add_received && via.received.len == 0 && (t = ed_alloc(&ed, 25))) {
+			memcpy(t, ";received=", 10);
+			ed_add(&ed, off_of(m, sv_end(via.value)), 0, t,
+			       (uint16_t)(10 + fmt_ip(t + 10, src_ip)));
+		}
+	}
+
+	/* §16.6 step 8: our Via on top, with the §16.11 branch. */
+	top_off = via_h->off;
+	if ((t = ed_alloc(&ed, 18))) {
+		fmt_hex(t, px_branch_hash(m, &via), 16);
+		t[16] = '\r';
+		t[17] = '\n';
+		ed_add(&ed, top_off, 0, pc->via, pc->via_len);
+		ed_add(&ed, top_off, 0, t, 18);
+	}
+
+	/* §16.6 step 4: Record-Route on dialog-creating requests, naming the
+	 * backend that holds the dialog so in-dialog requests find it again. */
+	if (pc->record_route && dialog_creating(m->method) &&
+	    sip_param_get(to_h->value, SV_LIT("tag"), &tag) == 0) {
+		int rr_bk = dst_bk >= 0 ? dst_bk : src_bk;
+		uint16_t at;
+
+		rr_h = sip_hdr_first(m, SIP_H_RECORD_ROUTE);
+		at = rr_h ? rr_h->off : top_off;
+		ed_add(&ed, at, 0, pc->rr, pc->rr_len);
+		if (rr_bk >= 0 && (t = ed_alloc(&ed, BK_NAME_MAX + 4))) {
+			const struct bk *b = &bks->bk[rr_bk];
+
+			memcpy(t, ";bk=", 4);
+			memcpy(t + 4, b->name, b->name_len);
+			ed_add(&ed, at, 0, t, (uint16_t)(4 + b->name_len));
+		}
+		ed_add(&ed, at, 0, ">\r\n", 3);
+	}
+
+	/* §16.6 step 3 */
+	if (mf_h) {
+		if ((t = ed_alloc(&ed, 10)))
+			ed_add(&ed, off_of(m, mf_h->value.p), mf_h->value.len, t,
+			       (uint16_t)fmt_u32(t, mf - 1));
+	} else {
+		ed_add(&ed, top_off, 0, "Max-Forwards: 70\r\n", 18);
+	}
+
+	/* §18.3: bytes past Content-Length are not part of the message. */
+	len = ed_apply(&ed, m->buf, (uint16_t)(m->body_off + m->body_len), out, out_cap);
+	if (len < 0 || len > pc->max_len)
+		return REFUSE(CNT_DROP_TOO_BIG, 513, "Message Too Large");
+#undef REFUSE
+	res->dst_ip = dst_ip;
+	res->dst_port = dst_port;
+	res->len = (uint16_t)len;
+	res->backend = (int16_t)dst_bk;
+	cnt->fwd_req++;
+	if (dst_bk >= 0)
+		cnt->fwd_backend[dst_bk]++;
+	return PX_FORWARD;
+}
+
+static enum px_act
+px_response(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg *m,
+	    char *out, uint16_t out_cap, struct px_res *res)
+{
+	const struct sip_hdr *via_h;
+	struct sip_via via, next_via;
+	struct sv rest, next;
+	struct px_edits ed;
+	uint32_t dst_ip;
+	int len;
+
+	ed.n = 0;
+	ed.used = 0;
+	cnt->sip_resp[m->status / 100]++;
+
+	/* §16.7 step 3 / §18.1.2: the top Via must be ours, else the response
+	 * was not meant for us. */
+	via_h = sip_hdr_first(m, SIP_H_VIA);
+	if (via_h == NULL || sip_via_parse(via_h->value, &via, &rest) < 0) {
+		cnt_drop(cnt, CNT_DROP_SIP_VIA);
+		return PX_DROP;
+	}
+	if (!is_us(pc, via.host, via.port) ||
+	    !sv_has_prefix(via.branch, PX_BRANCH_PREFIX, sizeof(PX_BRANCH_PREFIX) - 1)) {
+		cnt_drop(cnt, CNT_DROP_RESP_FOREIGN_VIA);
+		return PX_DROP;
+	}
+	if (!sip_hdr_first(m, SIP_H_CALL_ID) || !sip_hdr_first(m, SIP_H_CSEQ) ||
+	    !sip_hdr_first(m, SIP_H_FROM) || !sip_hdr_first(m, SIP_H_TO)) {
+		cnt_drop(cnt, CNT_DROP_RESP_BAD);
+		return PX_DROP;
+	}
+	/* Pop our Via: the value, or the whole line if it held only ours. */
+	if (rest.len) {
+		ed_add(&ed, off_of(m, via_h->value.p), (uint16_t)(rest.p - via_h->value.p),
+		       NULL, 0);
+		next = rest;
+	} else {
+		const struct sip_hdr *nh = sip_hdr_next(m, via_h);
+
+		ed_add(&ed, via_h->off, via_h->line_len, NULL, 0);
+		next = nh ? nh->value : (struct sv){ 0 };
+	}
+	if (next.len == 0) {
+		cnt_drop(cnt, CNT_DROP_RESP_NO_VIA);
+		return PX_DROP;
+	}
+	if (sip_via_parse(next, &next_via, NULL) < 0) {
+		cnt_drop(cnt, CNT_DROP_SIP_VIA);
+		return PX_DROP;
+	}
+	/* §18.2.2 and RFC 3581 §4: received, then rport, then sent-by. */
+	if (next_via.received.len) {
+		if (sip_ipv4_parse(next_via.received, &dst_ip) < 0) {
+			cnt_drop(cnt, CNT_DROP_SIP_VIA);
+			return PX_DROP;
+		}
+	} else if (sip_ipv4_parse(next_via.host, &dst_ip) < 0) {
+		cnt_drop(cnt, CNT_DROP_SIP_DNS);
+		return PX_DROP;
+	}
+	len = ed_apply(&ed, m->buf, (uint16_t)(m->body_off + m->body_len), out, out_cap);
+	if (len < 0 || len > pc->max_len) {
+		cnt_drop(cnt, CNT_DROP_TOO_BIG);
+		return PX_DROP;
+	}
+	res->dst_ip = dst_ip;
+	res->dst_port = next_via.rport ? next_via.rport :
+			(next_via.port ? next_via.port : 5060);
+	res->len = (uint16_t)len;
+	res->backend = -1;
+	cnt->fwd_resp++;
+	return PX_FORWARD;
+}
+
+static const enum cnt_drop drop_of_err[SIP_E__COUNT] = {
+	[SIP_E_START_LINE] = CNT_DROP_SIP_START_LINE,
+	[SIP_E_VERSION] = CNT_DROP_SIP_VERSION,
+	[SIP_E_HDR_SYNTAX] = CNT_DROP_SIP_HDR_SYNTAX,
+	[SIP_E_TOO_MANY_HDRS] = CNT_DROP_SIP_TOO_MANY_HDRS,
+	[SIP_E_NO_BODY_SEP] = CNT_DROP_SIP_NO_BODY_SEP,
+	[SIP_E_CLEN] = CNT_DROP_SIP_CLEN,
+	[SIP_E_CLEN_SHORT] = CNT_DROP_SIP_CLEN_SHORT,
+};
+
+enum px_act
+px_process(const struct px_conf *pc, struct cnt_core *cnt, const char *in,
+	   uint16_t in_len, uint32_t src_ip, uint16_t src_port, char *out,
+	   uint16_t out_cap, struct px_res *res)
+{
+	struct sip_msg m;
+	enum sip_err e;
+
+	e = sip_parse_msg(in, in_len, &m);
+	if (e == SIP_OK)
+		return m.is_request ?
+			px_request(pc, cnt, &m, src_ip, src_port, out, out_cap, res) :
+			px_response(pc, cnt, &m, out, out_cap, res);
+
+	/* §16.3 / §8.2.2: a request we can still answer gets 400 (505 for a
+	 * version we do not speak); anything else is only counted. */
+	if (e != SIP_E_START_LINE && m.is_request && m.method != SIP_M_ACK && m.n_hdr > 0) {
+		const struct sip_hdr *vh = sip_hdr_first(&m, SIP_H_VIA);
+		struct sip_via via;
+
+		if (vh && sip_via_parse(vh->value, &via, NULL) == 0 &&
+		    sip_hdr_first(&m, SIP_H_CALL_ID) && sip_hdr_first(&m, SIP_H_CSEQ) &&
+		    sip_hdr_first(&m, SIP_H_FROM) && sip_hdr_first(&m, SIP_H_TO))
+			return px_refuse(cnt, &m, &via, src_ip, src_port, drop_of_err[e],
+					 e == SIP_E_VERSION ? 505 : 400,
+					 e == SIP_E_VERSION ? "Version Not Supported" :
+					 "Bad Request", out, out_cap, res);
+	}
+	cnt_drop(cnt, drop_of_err[e]);
+	return PX_DROP;
+}

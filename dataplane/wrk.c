@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include "pkt.h"
+#include "wrk.h"
+
+static void
+wrk_tx(void *arg, struct rte_mbuf *m)
+{
+	struct wrk *w = arg;
+
+	if (w->n_tx == WRK_TX_BURST)
+		wrk_flush(w);
+	w->tx[w->n_tx++] = m;
+}
+
+void
+wrk_flush(struct wrk *w)
+{
+	uint16_t sent;
+
+	if (w->n_tx == 0)
+		return;
+	sent = rte_eth_tx_burst(w->port_id, w->queue_id, w->tx, w->n_tx);
+	w->cnt.tx_pkts += sent;
+	for (uint16_t i = 0; i < sent; i++)
+		w->cnt.tx_bytes += rte_pktmbuf_pkt_len(w->tx[i]);
+	if (sent < w->n_tx) {
+		/* Never wait for the queue: what does not fit is dropped, counted. */
+		w->cnt.drop[CNT_DROP_TX_FULL] += (uint64_t)(w->n_tx - sent);
+		rte_pktmbuf_free_bulk(w->tx + sent, (unsigned)(w->n_tx - sent));
+	}
+	w->n_tx = 0;
+}
+
+void
+wrk_init(struct wrk *w, const struct wrk_params *p)
+{
+	w->port_id = p->port_id;
+	w->queue_id = p->queue_id;
+	w->sip_port = p->sip_port;
+	w->prefix = p->prefix;
+	w->has_gateway = p->has_gateway;
+	w->addr = p->addr;
+	w->gateway = p->gateway;
+	w->mac = p->mac;
+	w->mp = p->mp;
+	w->hz = rte_get_tsc_hz();
+	w->conf = p->conf;
+	w->quit = p->quit;
+	w->qsbr = p->qsbr;
+	w->qsbr_id = p->qsbr_id;
+	w->announce = p->announce;
+	w->n_tx = 0;
+	arp_cache_init(&w->arp, p->addr, &p->mac, p->mp, wrk_tx, w, &w->cnt, w->hz);
+}
+
+/* Next hop for dst: itself when on-link, else the gateway; 0 if none. */
+static uint32_t
+wrk_next_hop(const struct wrk *w, uint32_t dst)
+{
+	if (pkt_on_link(dst, w->addr, w->prefix))
+		return dst;
+	return w->has_gateway ? w->gateway : 0;
+}
+
+static void
+wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
+	const struct pkt_view *v, uint64_t now)
+{
+	struct rte_mbuf *o;
+	struct px_res res;
+	enum px_act act;
+	uint32_t nh;
+	char *out;
+
+	o = rte_pktmbuf_alloc(w->mp);
+	if (unlikely(o == NULL)) {
+		cnt_drop(&w->cnt, CNT_DROP_MBUF_ALLOC);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	out = rte_pktmbuf_mtod_offset(o, char *, PKT_HDR_LEN);
+	act = px_process(pc, &w->cnt, v->payload, v->payload_len, v->src_ip, v->sport,
+			 out, (uint16_t)(rte_pktmbuf_tailroom(o) - PKT_HDR_LEN), &res);
+	rte_pktmbuf_free(m);
+	if (act == PX_DROP) {
+		rte_pktmbuf_free(o);
+		return;
+	}
+	nh = wrk_next_hop(w, res.dst_ip);
+	if (unlikely(nh == 0)) {
+		cnt_drop(&w->cnt, CNT_DROP_NO_ROUTE);
+		rte_pktmbuf_free(o);
+		return;
+	}
+	pkt_udp_build(o, &w->mac, &w->mac, w->addr, res.dst_ip, w->sip_port,
+		      res.dst_port, res.len);
+	arp_output(&w->arp, nh, o, now);
+}
+
+void
+wrk_handle_burst(struct wrk *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+{
+	/* Acquire pairs with the control plane's release store of a new
+	 * snapshot: everything it wrote into the snapshot is visible here. */
+	const struct px_conf *pc = __atomic_load_n(w->conf, __ATOMIC_ACQUIRE);
+	struct pkt_view v;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		w->cnt.rx_pkts++;
+		w->cnt.rx_bytes += rte_pktmbuf_pkt_len(m);
+		switch (pkt_classify(m, w->addr, &v)) {
+		case PKT_UDP:
+			if (likely(v.dport == w->sip_port)) {
+				wrk_sip(w, pc, m, &v, now);
+				break;
+			}
+			cnt_drop(&w->cnt, CNT_DROP_UDP_PORT);
+			rte_pktmbuf_free(m);
+			break;
+		case PKT_ARP:
+			arp_input(&w->arp, m, now);
+			break;
+		case PKT_ICMP_ECHO:
+			w->cnt.icmp_echo++;
+			pkt_icmp_echo_reply(m, &v);
+			wrk_tx(w, m);
+			break;
+		case PKT_DROP:
+		default:
+			cnt_drop(&w->cnt, v.drop);
+			rte_pktmbuf_free(m);
+			break;
+		}
+	}
+	wrk_flush(w);
+}
+
+int
+wrk_main(void *arg)
+{
+	struct wrk *w = arg;
+	struct rte_mbuf *pkts[WRK_RX_BURST];
+	uint64_t tick = w->hz / 10;
+
+	if (w->qsbr) {
+		rte_rcu_qsbr_thread_register(w->qsbr, w->qsbr_id);
+		rte_rcu_qsbr_thread_online(w->qsbr, w->qsbr_id);
+	}
+	if (w->announce) {
+		arp_announce(&w->arp);
+		wrk_flush(w);
+	}
+	w->next_tick = rte_rdtsc() + tick;
+	while (!*w->quit) {
+		uint16_t n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, WRK_RX_BURST);
+		uint64_t now = rte_rdtsc();
+
+		if (n) {
+			w->cnt.busy_polls++;
+			wrk_handle_burst(w, pkts, n, now);
+		} else {
+			w->cnt.idle_polls++;
+		}
+		if (unlikely(now >= w->next_tick)) {
+			w->next_tick = now + tick;
+			arp_tick(&w->arp, now);
+			wrk_flush(w);
+		}
+		if (w->qsbr)
+			rte_rcu_qsbr_quiescent(w->qsbr, w->qsbr_id);
+	}
+	wrk_flush(w);
+	arp_cache_flush(&w->arp);
+	if (w->qsbr) {
+		rte_rcu_qsbr_thread_offline(w->qsbr, w->qsbr_id);
+		rte_rcu_qsbr_thread_unregister(w->qsbr, w->qsbr_id);
+	}
+	return 0;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker: one poll-mode loop per worker lcore, owning one RX and one TX
+ * queue of the port, its counters and its ARP cache.
+ *
+ * Loop: RX burst -> classify (ARP, ICMP echo, UDP to the SIP port) -> proxy
+ * decision -> new frame -> ARP next hop -> buffered TX, flushed after every
+ * burst. It never blocks, never logs, never takes a lock. It reads the proxy
+ * configuration through *conf, which the control plane replaces with one
+ * pointer store; the worker reports a quiescent state (rte_rcu_qsbr) after
+ * every loop iteration and keeps no pointer to the snapshot across
+ * iterations, so the control plane knows when an old snapshot can be freed.
+ */
+#ifndef SIPLB_WRK_H
+#define SIPLB_WRK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include "arp.h"
+#include "cnt.h"
+#include "px.h"
+
+#define WRK_RX_BURST 32
+#define WRK_TX_BURST 64
+
+struct wrk {
+	/* read-only after wrk_init; read by this worker */
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint16_t sip_port;         /* host order */
+	uint8_t prefix;
+	bool has_gateway;
+	uint32_t addr;             /* network order */
+	uint32_t gateway;          /* network order */
+	struct rte_ether_addr mac;
+	struct rte_mempool *mp;
+	uint64_t hz;
+	/* written by the control plane (one pointer store, release),
+	 * read by this worker (acquire) once per packet burst */
+	struct px_conf *const *conf;
+	/* written by the control plane to stop the loop, read by the worker */
+	const volatile bool *quit;
+	struct rte_rcu_qsbr *qsbr; /* may be NULL */
+	unsigned qsbr_id;
+	bool announce;             /* send a gratuitous ARP at start */
+
+	/* worker-private */
+	uint16_t n_tx;
+	uint64_t next_tick;
+	struct rte_mbuf *tx[WRK_TX_BURST];
+
+	/* written by this worker only; read (summed) by the control plane */
+	struct cnt_core cnt;
+	struct arp_cache arp;
+} __rte_cache_aligned;
+
+struct wrk_params {
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint16_t sip_port;
+	uint8_t prefix;
+	bool has_gateway;
+	bool announce;
+	uint32_t addr;
+	uint32_t gateway;
+	struct rte_ether_addr mac;
+	struct rte_mempool *mp;
+	struct px_conf *const *conf;
+	const volatile bool *quit;
+	struct rte_rcu_qsbr *qsbr;
+	unsigned qsbr_id;
+};
+
+/* Set up w (zeroed by the caller, e.g. rte_zmalloc) before launching it. */
+void wrk_init(struct wrk *w, const struct wrk_params *p);
+
+/* lcore entry point: arg is a struct wrk. Runs until *w->quit. Returns 0. */
+int wrk_main(void *arg);
+
+/*
+ * Handle a burst of received frames (takes them) and flush TX. Exposed for
+ * the benchmark and the tests; wrk_main calls it for every RX burst.
+ */
+void wrk_handle_burst(struct wrk *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now);
+
+/* Send what is buffered. */
+void wrk_flush(struct wrk *w);
+
+#endif
