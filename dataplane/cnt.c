@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counter names, summing and printing (control plane only).
+ *
+ * The JSON line is parsed by siplbctl and the integration tests: its keys are
+ * an interface, add new ones but do not rename or drop any.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+
+#include "cnt.h"
+
+static const char *const cnt_drop_names[CNT_DROP__COUNT] = {
+#define CNT_X_NAME(e, s, d) [CNT_DROP_##e] = s,
+	CNT_DROP_LIST(CNT_X_NAME)
+#undef CNT_X_NAME
+};
+
+static const unsigned cnt_reply_codes[CNT_REPLY__COUNT] = {
+#define CNT_X_CODE(e, c) [CNT_REPLY_##e] = c,
+	CNT_REPLY_LIST(CNT_X_CODE)
+#undef CNT_X_CODE
+};
+
+/* Scalar counters, in output order. */
+#define CNT_SCALAR_LIST(X) \
+	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(fwd_req) X(fwd_resp) \
+	X(busy_polls) X(idle_polls) X(arp_rx) X(arp_req_tx) X(arp_reply_tx) \
+	X(icmp_echo)
+
+#define CNT_X_ONE(f) +1
+#define CNT_N_SCALARS (0 CNT_SCALAR_LIST(CNT_X_ONE))
+
+#define CNT_ARRAY_LEN(f) (sizeof(((struct cnt_core *)0)->f) / sizeof(uint64_t))
+
+/*
+ * cnt_add() names every field; this fails to compile when a field is added
+ * to struct cnt_core without being added to CNT_SCALAR_LIST or cnt_add().
+ */
+_Static_assert(offsetof(struct cnt_core, fwd_backend) + sizeof(((struct cnt_core *)0)->fwd_backend) ==
+		       sizeof(uint64_t) * (CNT_N_SCALARS + SIP_M__COUNT + 7 + CNT_REPLY__COUNT +
+					   CNT_DROP__COUNT + CNT_MAX_BACKENDS),
+	       "struct cnt_core has a counter cnt.c does not know");
+
+const char *
+cnt_drop_name(enum cnt_drop why)
+{
+	if ((unsigned)why >= CNT_DROP__COUNT)
+		return "unknown";
+	return cnt_drop_names[why];
+}
+
+void
+cnt_add(struct cnt_core *dst, const struct cnt_core *src)
+{
+#define CNT_X_ADD(f) dst->f += src->f;
+	CNT_SCALAR_LIST(CNT_X_ADD)
+#undef CNT_X_ADD
+#define CNT_ADD_ARRAY(f)                                 \
+	for (size_t i = 0; i < CNT_ARRAY_LEN(f); i++) \
+		dst->f[i] += src->f[i]
+	CNT_ADD_ARRAY(sip_req);
+	CNT_ADD_ARRAY(sip_resp);
+	CNT_ADD_ARRAY(reply);
+	CNT_ADD_ARRAY(drop);
+	CNT_ADD_ARRAY(fwd_backend);
+#undef CNT_ADD_ARRAY
+}
+
+static uint64_t
+cnt_drops_total(const struct cnt_core *c)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i < CNT_DROP__COUNT; i++)
+		t += c->drop[i];
+	return t;
+}
+
+/*
+ * Methods in output order: the named ones by enum value, then OTHER, which
+ * is enum value 0.
+ */
+static enum sip_method
+cnt_method_at(unsigned k)
+{
+	return (enum sip_method)((k + 1) % SIP_M__COUNT);
+}
+
+/* Backend names come from the config file: escape them as JSON strings. */
+static void
+cnt_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static unsigned
+cnt_clamp_backends(const char *const *bk_names, unsigned n_backends)
+{
+	if (bk_names == NULL)
+		return 0;
+	return n_backends > CNT_MAX_BACKENDS ? CNT_MAX_BACKENDS : n_backends;
+}
+
+void
+cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
+	      unsigned n_backends)
+{
+	const char *sep;
+
+	fputc('{', f);
+#define CNT_X_JSON(n) fprintf(f, "\"" #n "\":%" PRIu64 ",", c->n);
+	CNT_SCALAR_LIST(CNT_X_JSON)
+#undef CNT_X_JSON
+
+	fputs("\"sip_req\":{", f);
+	for (unsigned k = 0; k < SIP_M__COUNT; k++) {
+		enum sip_method m = cnt_method_at(k);
+
+		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", sip_method_name(m), c->sip_req[m]);
+	}
+	fputs("},\"sip_resp\":{", f);
+	for (unsigned k = 1; k <= 6; k++)
+		fprintf(f, "%s\"%uxx\":%" PRIu64, k > 1 ? "," : "", k, c->sip_resp[k]);
+	fputs("},\"reply\":{", f);
+	for (unsigned k = 0; k < CNT_REPLY__COUNT; k++)
+		fprintf(f, "%s\"%u\":%" PRIu64, k ? "," : "", cnt_reply_codes[k], c->reply[k]);
+	fputs("},\"drop\":{", f);
+	for (unsigned k = 0; k < CNT_DROP__COUNT; k++)
+		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", cnt_drop_names[k], c->drop[k]);
+	fprintf(f, "},\"drops_total\":%" PRIu64 ",\"fwd_backend\":{", cnt_drops_total(c));
+	n_backends = cnt_clamp_backends(bk_names, n_backends);
+	sep = "";
+	for (unsigned i = 0; i < n_backends; i++) {
+		fputs(sep, f);
+		cnt_json_str(f, bk_names[i] ? bk_names[i] : "");
+		fprintf(f, ":%" PRIu64, c->fwd_backend[i]);
+		sep = ",";
+	}
+	fputs("}}\n", f);
+}
+
+static void
+cnt_text_line(FILE *f, const char *group, const char *name, uint64_t v)
+{
+	if (v == 0)
+		return;
+	if (group != NULL)
+		fprintf(f, "%s.%s %" PRIu64 "\n", group, name, v);
+	else
+		fprintf(f, "%s %" PRIu64 "\n", name, v);
+}
+
+void
+cnt_dump_text(FILE *f, const struct cnt_core *c, const char *const *bk_names,
+	      unsigned n_backends)
+{
+	char name[16];
+
+#define CNT_X_TEXT(n) cnt_text_line(f, NULL, #n, c->n);
+	CNT_SCALAR_LIST(CNT_X_TEXT)
+#undef CNT_X_TEXT
+	for (unsigned k = 0; k < SIP_M__COUNT; k++) {
+		enum sip_method m = cnt_method_at(k);
+
+		cnt_text_line(f, "sip_req", sip_method_name(m), c->sip_req[m]);
+	}
+	for (unsigned k = 1; k <= 6; k++) {
+		snprintf(name, sizeof(name), "%uxx", k);
+		cnt_text_line(f, "sip_resp", name, c->sip_resp[k]);
+	}
+	for (unsigned k = 0; k < CNT_REPLY__COUNT; k++) {
+		snprintf(name, sizeof(name), "%u", cnt_reply_codes[k]);
+		cnt_text_line(f, "reply", name, c->reply[k]);
+	}
+	for (unsigned k = 0; k < CNT_DROP__COUNT; k++)
+		cnt_text_line(f, "drop", cnt_drop_names[k], c->drop[k]);
+	cnt_text_line(f, NULL, "drops_total", cnt_drops_total(c));
+	n_backends = cnt_clamp_backends(bk_names, n_backends);
+	for (unsigned i = 0; i < n_backends; i++)
+		cnt_text_line(f, "fwd_backend", bk_names[i] ? bk_names[i] : "", c->fwd_backend[i]);
+}
