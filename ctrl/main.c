@@ -23,6 +23,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring_elem.h>
 
 #include "bk.h"
 #include "cfg.h"
@@ -216,6 +217,16 @@ workers_start(struct daemon *d)
 			.qsbr = d->qsbr,
 			.qsbr_id = c->lcores[i],
 		};
+		char name[RTE_RING_NAMESIZE];
+
+		if (d->n_wrk > 1) {
+			/* multi-producer (the other workers), single consumer */
+			snprintf(name, sizeof(name), "arp_inbox_%u", i);
+			p.arp_inbox = rte_ring_create_elem(name, sizeof(struct wrk_arp_msg), 256,
+				(int)rte_lcore_to_socket_id(c->lcores[i]), RING_F_SC_DEQ);
+			if (p.arp_inbox == NULL)
+				return -ENOMEM;
+		}
 
 		d->wrk[i] = rte_zmalloc_socket("wrk", sizeof(struct wrk), RTE_CACHE_LINE_SIZE,
 					       (int)rte_lcore_to_socket_id(c->lcores[i]));
@@ -223,6 +234,7 @@ workers_start(struct daemon *d)
 			return -ENOMEM;
 		wrk_init(d->wrk[i], &p);
 	}
+	wrk_set_peers(d->wrk, d->n_wrk);
 	for (unsigned i = 0; i < d->n_wrk; i++) {
 		rc = rte_eal_remote_launch(wrk_main, d->wrk[i], c->lcores[i]);
 		if (rc < 0) {
@@ -351,8 +363,11 @@ stop:
 		stats_json(d);
 	}
 out:
-	for (unsigned i = 0; i < d->n_wrk; i++)
+	for (unsigned i = 0; i < d->n_wrk; i++) {
+		if (d->wrk[i])
+			rte_ring_free(d->wrk[i]->arp_inbox);
 		rte_free(d->wrk[i]);
+	}
 	rte_free(d->qsbr);
 	rte_free(d->pc);
 	bk_set_free(d->bks);

@@ -329,8 +329,11 @@ arp_input(struct arp_cache *c, struct rte_mbuf *m, uint64_t now)
 		i = arp_find(c, sip);
 		if (i >= 0) {
 			e = &c->e[i];
-			if (!e->is_static)
+			if (!e->is_static) {
 				arp_resolve(c, e, &sha, now);
+				if (c->learned)
+					c->learned(c->tx_arg, sip, &sha);
+			}
 		}
 	}
 
@@ -344,8 +347,11 @@ arp_input(struct arp_cache *c, struct rte_mbuf *m, uint64_t now)
 	 * full table only means we do not learn; the reply still goes. */
 	if (e == NULL && arp_sender_ok(c, d)) {
 		e = arp_insert(c, sip);
-		if (e != NULL)
+		if (e != NULL) {
 			arp_resolve(c, e, &sha, now);
+			if (c->learned)
+				c->learned(c->tx_arg, sip, &sha);
+		}
 	}
 
 	if (op != RTE_ARP_OP_REQUEST) {
@@ -368,6 +374,17 @@ arp_input(struct arp_cache *c, struct rte_mbuf *m, uint64_t now)
 bad:
 	rte_pktmbuf_free(m);
 	cnt_drop(c->cnt, CNT_DROP_ARP_BAD);
+}
+
+void
+arp_learn(struct arp_cache *c, uint32_t ip, const struct rte_ether_addr *mac, uint64_t now)
+{
+	struct arp_entry *e;
+	int i = arp_find(c, ip);
+
+	e = i >= 0 ? &c->e[i] : arp_insert(c, ip);
+	if (e != NULL && !e->is_static)
+		arp_resolve(c, e, mac, now);
 }
 
 void

@@ -44,6 +44,8 @@ struct arp_entry {
 };
 
 typedef void (*arp_tx_fn)(void *arg, struct rte_mbuf *m);
+/* Told of every binding learned from a received ARP frame. */
+typedef void (*arp_learned_fn)(void *arg, uint32_t ip, const struct rte_ether_addr *mac);
 
 struct arp_cache {
 	uint32_t our_ip;
@@ -51,6 +53,7 @@ struct arp_cache {
 	struct rte_mempool *mp;  /* for requests and announcements */
 	arp_tx_fn tx;
 	void *tx_arg;
+	arp_learned_fn learned;  /* may be NULL; called with tx_arg */
 	struct cnt_core *cnt;
 	uint64_t hz;             /* TSC ticks per second */
 	uint32_t n_used;
@@ -79,6 +82,13 @@ void arp_output(struct arp_cache *c, uint32_t ip, struct rte_mbuf *m, uint64_t n
  * for our address in place, flush the queue of a resolved entry. Takes m.
  */
 void arp_input(struct arp_cache *c, struct rte_mbuf *m, uint64_t now);
+
+/*
+ * Learn ip -> mac from elsewhere (another worker received the ARP frame):
+ * update the entry or insert one, flush its queue. Never calls learned.
+ */
+void arp_learn(struct arp_cache *c, uint32_t ip, const struct rte_ether_addr *mac,
+	       uint64_t now);
 
 /* Retry requests, refresh and expire entries. Call a few times a second. */
 void arp_tick(struct arp_cache *c, uint64_t now);

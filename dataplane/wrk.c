@@ -4,6 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
+#include <rte_ring_elem.h>
 
 #include "pkt.h"
 #include "wrk.h"
@@ -37,6 +38,44 @@ wrk_flush(struct wrk *w)
 	w->n_tx = 0;
 }
 
+/* arp learned hook: pass the binding on to every other worker. A full inbox
+ * loses only a hint: that worker resolves the next hop itself. */
+static void
+wrk_arp_learned(void *arg, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	struct wrk *w = arg;
+	struct wrk_arp_msg msg = { .ip = ip, .mac = *mac };
+
+	for (unsigned i = 0; i < w->n_peers; i++)
+		rte_ring_enqueue_elem(w->peers[i]->arp_inbox, &msg, sizeof(msg));
+}
+
+static void
+wrk_arp_inbox(struct wrk *w, uint64_t now)
+{
+	struct wrk_arp_msg msg[8];
+	unsigned n;
+
+	n = rte_ring_dequeue_burst_elem(w->arp_inbox, msg, sizeof(msg[0]), 8, NULL);
+	for (unsigned i = 0; i < n; i++)
+		arp_learn(&w->arp, msg[i].ip, &msg[i].mac, now);
+}
+
+void
+wrk_set_peers(struct wrk **all, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct wrk *w = all[i];
+
+		w->n_peers = 0;
+		for (unsigned j = 0; j < n && w->n_peers < WRK_MAX; j++)
+			if (j != i && all[j]->arp_inbox)
+				w->peers[w->n_peers++] = all[j];
+		if (w->n_peers)
+			w->arp.learned = wrk_arp_learned;
+	}
+}
+
 void
 wrk_init(struct wrk *w, const struct wrk_params *p)
 {
@@ -56,6 +95,7 @@ wrk_init(struct wrk *w, const struct wrk_params *p)
 	w->qsbr_id = p->qsbr_id;
 	w->announce = p->announce;
 	w->n_tx = 0;
+	w->arp_inbox = p->arp_inbox;
 	arp_cache_init(&w->arp, p->addr, &p->mac, p->mp, wrk_tx, w, &w->cnt, w->hz);
 }
 
@@ -171,6 +211,8 @@ wrk_main(void *arg)
 		} else {
 			w->cnt.idle_polls++;
 		}
+		if (unlikely(w->arp_inbox && !rte_ring_empty(w->arp_inbox)))
+			wrk_arp_inbox(w, now);
 		if (unlikely(now >= w->next_tick)) {
 			w->next_tick = now + tick;
 			arp_tick(&w->arp, now);

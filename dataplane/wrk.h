@@ -27,6 +27,18 @@
 
 #define WRK_RX_BURST 32
 #define WRK_TX_BURST 64
+#define WRK_MAX 64
+
+/*
+ * An ARP binding one worker learned, for the others: ARP frames reach only
+ * the worker whose queue the port put them on, but every worker resolves
+ * next hops in its own cache. Element of the arp_inbox rings.
+ */
+struct wrk_arp_msg {
+	uint32_t ip;
+	struct rte_ether_addr mac;
+	uint16_t pad;
+};
 
 struct wrk {
 	/* read-only after wrk_init; read by this worker */
@@ -48,6 +60,11 @@ struct wrk {
 	struct rte_rcu_qsbr *qsbr; /* may be NULL */
 	unsigned qsbr_id;
 	bool announce;             /* send a gratuitous ARP at start */
+
+	/* set by wrk_set_peers before launch; read by this worker */
+	struct rte_ring *arp_inbox;  /* many producers (peers), this consumer */
+	unsigned n_peers;
+	struct wrk *peers[WRK_MAX];
 
 	/* worker-private */
 	uint16_t n_tx;
@@ -74,10 +91,14 @@ struct wrk_params {
 	const volatile bool *quit;
 	struct rte_rcu_qsbr *qsbr;
 	unsigned qsbr_id;
+	struct rte_ring *arp_inbox;  /* elements struct wrk_arp_msg; NULL alone */
 };
 
 /* Set up w (zeroed by the caller, e.g. rte_zmalloc) before launching it. */
 void wrk_init(struct wrk *w, const struct wrk_params *p);
+
+/* Tell each of the n workers about the others (for ARP sharing). */
+void wrk_set_peers(struct wrk **all, unsigned n);
 
 /* lcore entry point: arg is a struct wrk. Runs until *w->quit. Returns 0. */
 int wrk_main(void *arg);

@@ -651,6 +651,61 @@ test_flush_frees_queues(void **state)
 	assert_int_equal(rte_mempool_avail_count(mp), baseline);
 }
 
+static unsigned n_learned;
+static uint32_t learned_ip;
+static struct rte_ether_addr learned_mac;
+
+static void
+record_learned(void *arg, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	assert_ptr_equal(arg, &ntx);
+	n_learned++;
+	learned_ip = ip;
+	learned_mac = *mac;
+}
+
+/* What one worker learns from a frame is handed on (learned hook); what a
+ * worker is handed (arp_learn) resolves its queue and is not handed on. */
+static void
+test_learned_shared(void **state)
+{
+	struct rte_ether_addr mac;
+	(void)state;
+
+	n_learned = 0;
+	cache.learned = record_learned;
+	arp_input(&cache, peer_reply(mac_peer, IP_PEER), 10);
+	assert_int_equal(n_learned, 1);
+	assert_int_equal(learned_ip, IP_PEER);
+	assert_memory_equal(&learned_mac, mac_peer, 6);
+	/* a frame for another address from an unknown sender teaches nothing */
+	arp_input(&cache, arp_frame(RTE_ARP_OP_REQUEST, mac_peer2, IP_OTHER, mac_zero,
+				    RTE_BE32(0xc6120064), mac_bcast), 11);
+	assert_int_equal(n_learned, 1);
+	tx_free_all();
+
+	/* a second worker's cache: packets wait, then the shared binding
+	 * sends them without a reply of its own */
+	reset_cache();
+	cache.learned = record_learned;
+	arp_output(&cache, IP_PEER, out_frame(1), 20);
+	arp_output(&cache, IP_PEER, out_frame(2), 20);
+	assert_int_equal(ntx, 1); /* the request */
+	tx_free_all();
+	memcpy(mac.addr_bytes, mac_peer, 6);
+	arp_learn(&cache, IP_PEER, &mac, 30);
+	assert_int_equal(ntx, 2);
+	assert_int_equal(tag_of(txq[0]), 1);
+	assert_int_equal(tag_of(txq[1]), 2);
+	assert_memory_equal(rte_pktmbuf_mtod(txq[1], uint8_t *), mac_peer, 6);
+	assert_int_equal(n_learned, 1);
+	assert_int_equal(arp_lookup(&cache, IP_PEER)->state, ARP_REACHABLE);
+	/* and a binding nobody asked for is kept for later use */
+	memcpy(mac.addr_bytes, mac_peer2, 6);
+	arp_learn(&cache, IP_OTHER, &mac, 31);
+	assert_non_null(arp_lookup(&cache, IP_OTHER));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -672,6 +727,7 @@ main(void)
 		T(test_static_not_overridden),
 		T(test_announce),
 		T(test_flush_frees_queues),
+		T(test_learned_shared),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
