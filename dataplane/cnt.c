@@ -25,7 +25,7 @@ static const unsigned cnt_reply_codes[CNT_REPLY__COUNT] = {
 /* Scalar counters, in output order. */
 #define CNT_SCALAR_LIST(X) \
 	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(fwd_req) X(fwd_resp) \
-	X(busy_polls) X(idle_polls) X(arp_rx) X(arp_req_tx) X(arp_reply_tx) \
+	X(busy_polls) X(idle_polls) X(busy_cycles) X(idle_cycles) X(arp_rx) X(arp_req_tx) X(arp_reply_tx) \
 	X(icmp_echo)
 
 #define CNT_X_ONE(f) +1

@@ -91,6 +91,8 @@ struct cnt_core {
 	uint64_t fwd_resp;      /* responses forwarded */
 	uint64_t busy_polls;    /* rx bursts that returned packets */
 	uint64_t idle_polls;    /* rx bursts that returned none */
+	uint64_t busy_cycles;   /* TSC cycles in loop iterations that found work */
+	uint64_t idle_cycles;   /* TSC cycles in loop iterations that found none */
 	uint64_t sip_req[SIP_M__COUNT];   /* requests received, by method */
 	uint64_t sip_resp[7];             /* responses received, by class 1..6 */
 	uint64_t arp_rx;

@@ -200,7 +200,12 @@ wrk_main(void *arg)
 		arp_announce(&w->arp);
 		wrk_flush(w);
 	}
-	w->next_tick = rte_rdtsc() + tick;
+	/* Every cycle of the loop is either busy (the iteration found work)
+	 * or idle: a poll-mode core always looks 100 % busy to the OS, these
+	 * two say how loaded it really is. */
+	uint64_t prev = rte_rdtsc();
+
+	w->next_tick = prev + tick;
 	while (!*w->quit) {
 		uint16_t n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, WRK_RX_BURST);
 		uint64_t now = rte_rdtsc();
@@ -208,9 +213,13 @@ wrk_main(void *arg)
 		if (n) {
 			w->cnt.busy_polls++;
 			wrk_handle_burst(w, pkts, n, now);
+			now = rte_rdtsc();
+			w->cnt.busy_cycles += now - prev;
 		} else {
 			w->cnt.idle_polls++;
+			w->cnt.idle_cycles += now - prev;
 		}
+		prev = now;
 		if (unlikely(w->arp_inbox && !rte_ring_empty(w->arp_inbox)))
 			wrk_arp_inbox(w, now);
 		if (unlikely(now >= w->next_tick)) {

@@ -198,7 +198,7 @@ test_json(void **state)
 	assert_non_null(end);
 	assert_string_equal(end, "\n");
 	assert_string_equal(keys, "rx_pkts,tx_pkts,rx_bytes,tx_bytes,fwd_req,fwd_resp,busy_polls,"
-				  "idle_polls,arp_rx,arp_req_tx,arp_reply_tx,icmp_echo,sip_req,"
+				  "idle_polls,busy_cycles,idle_cycles,arp_rx,arp_req_tx,arp_reply_tx,icmp_echo,sip_req,"
 				  "sip_resp,reply,drop,drops_total,fwd_backend,");
 
 	assert_non_null(strstr(s, "{\"rx_pkts\":5,\"tx_pkts\":4,\"rx_bytes\":1234567890123,"));
