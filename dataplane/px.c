@@ -158,6 +158,8 @@ px_conf_init(struct px_conf *pc, uint32_t addr, uint16_t port, uint16_t mtu,
 	pc->bks = bks;
 	n = fmt_ip(ip, addr);
 	ip[n] = '\0';
+	memcpy(pc->ip, ip, n + 1);
+	pc->ip_len = (uint8_t)n;
 	pc->host_len = (uint8_t)snprintf(pc->host, sizeof(pc->host), "%s:%u", ip, port);
 	pc->via_len = (uint8_t)snprintf(pc->via, sizeof(pc->via),
 					"Via: SIP/2.0/UDP %s;branch=" PX_BRANCH_PREFIX, pc->host);
@@ -165,13 +167,15 @@ px_conf_init(struct px_conf *pc, uint32_t addr, uint16_t port, uint16_t mtu,
 				       "Record-Route: <sip:%s;lr", pc->host);
 }
 
-/* Is host:port (as in a URI or Via sent-by) this proxy? Port 0 means 5060. */
+/*
+ * Is host:port (as in a URI or Via sent-by) this proxy? Port 0 means 5060.
+ * A text compare is exact: sip_ipv4_parse accepts only the canonical dotted
+ * quad (no leading zeros), which is what pc->ip holds.
+ */
 static bool
 is_us(const struct px_conf *pc, struct sv host, uint16_t port)
 {
-	uint32_t ip;
-
-	if (sip_ipv4_parse(host, &ip) < 0 || ip != pc->addr)
+	if (host.len != pc->ip_len || memcmp(host.p, pc->ip, pc->ip_len) != 0)
 		return false;
 	return port == pc->port || (port == 0 && pc->port == 5060);
 }

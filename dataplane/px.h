@@ -31,7 +31,9 @@ struct px_conf {
 	uint8_t via_len;
 	uint8_t rr_len;
 	uint8_t host_len;
+	uint8_t ip_len;
 	char host[24];          /* "198.18.0.10:5060" */
+	char ip[16];            /* "198.18.0.10" */
 	char via[64];           /* "Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb" */
 	char rr[64];            /* "Record-Route: <sip:198.18.0.10:5060;lr" */
 };
