@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# `siplb -c FILE --check`, the contract other tools rely on: 0 and "ok" for
+# every shipped config; 1 and one "FILE:LINE: message" per error otherwise.
+# Needs no root and no network.
+set -uo pipefail
+SIPLB=${SIPLB:?path of the siplb binary}
+SRC=${SIPLB_SRC:?source root}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+passes=0
+expect() { # NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then
+		echo "ok   $1: $3"
+		passes=$((passes + 1))
+	else
+		echo "FAIL $1: expected $2, got $3"
+		fails=$((fails + 1))
+	fi
+}
+
+n=0
+for f in "$SRC"/conf/*.conf; do
+	out=$("$SIPLB" -c "$f" --check 2>&1)
+	expect "--check $(basename "$f") exit" 0 $?
+	expect "--check $(basename "$f") output" "$f: ok" "$out"
+	n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "FAIL no config in conf/"; fails=$((fails + 1)); }
+
+cat >"$tmp/bad.conf" <<'CONF'
+dpdk: { eal = [ "-l", "0-1" ]; };
+interface: { port = 0; address = "198.18.0.300"; prefix = 24; };
+sip: { port = 5060; mode = "stateless"; colour = "blue"; };
+workers: { lcores = [ 1 ]; };
+backends: ( { name = "be1"; address = "198.18.0.21"; weight = 0; },
+            { name = "be1"; address = "198.18.0.22"; } );
+CONF
+out=$("$SIPLB" -c "$tmp/bad.conf" --check 2>&1)
+expect "bad config exit" 1 $?
+echo "$out" | sed 's/^/     | /'
+for line in 2 3 5 6; do
+	c=$(echo "$out" | grep -c "^$tmp/bad.conf:$line: ")
+	expect "an error at bad.conf:$line" 1 "$c"
+done
+c=$(echo "$out" | grep -vc "^$tmp/bad.conf:[0-9]*: ")
+expect "lines not in FILE:LINE: form" 0 "$c"
+
+out=$("$SIPLB" -c "$tmp/missing.conf" --check 2>&1)
+expect "missing file exit" 1 $?
+c=$(echo "$out" | grep -c "^$tmp/missing.conf: ")
+expect "missing file named" 1 "$c"
+
+"$SIPLB" >/dev/null 2>&1
+expect "no arguments exit" 2 $?
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
