@@ -263,15 +263,6 @@ have_hugepages(void)
 
 static volatile bool quit;
 
-static uint64_t
-drops_total(const struct cnt_core *c)
-{
-	uint64_t n = 0;
-
-	for (unsigned i = 0; i < CNT_DROP__COUNT; i++)
-		n += c->drop[i];
-	return n;
-}
 
 int
 main(int argc, char **argv)
@@ -400,7 +391,7 @@ main(int argc, char **argv)
 
 			printf("engine %s t=%ds msgs/s=%" PRIu64 " ns/msg(busy)=%.1f drops=%" PRIu64
 			       " worker_rx_ring=%u\n", mode, sec, rxp - last_rx, ns,
-			       drops_total(&w->cnt), rte_ring_count(rx));
+			       cnt_drops_total(&w->cnt), rte_ring_count(rx));
 			last_busy = bc;
 			fflush(stdout);
 			last_rx = rxp;
@@ -446,7 +437,7 @@ main(int argc, char **argv)
 		rte_pktmbuf_free_bulk(b, n);
 	}
 
-	uint64_t drops = drops_total(&w->cnt);
+	uint64_t drops = cnt_drops_total(&w->cnt);
 	if (drops)
 		cnt_dump_text(stderr, &w->cnt, NULL, 0);
 	double secs = (double)(t1 - t0) / (double)hz;

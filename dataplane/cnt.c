@@ -67,7 +67,7 @@ cnt_add(struct cnt_core *dst, const struct cnt_core *src)
 #undef CNT_ADD_ARRAY
 }
 
-static uint64_t
+uint64_t
 cnt_drops_total(const struct cnt_core *c)
 {
 	uint64_t t = 0;

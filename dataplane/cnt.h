@@ -113,6 +113,9 @@ cnt_drop(struct cnt_core *c, enum cnt_drop why)
 /* Counter name of a drop reason ("udp_bad_cksum"). */
 const char *cnt_drop_name(enum cnt_drop why);
 
+/* Sum of all drop reasons. Any thread (a reader may be one increment stale). */
+uint64_t cnt_drops_total(const struct cnt_core *c);
+
 /* Add every counter of src to dst (control plane, summing cores). */
 void cnt_add(struct cnt_core *dst, const struct cnt_core *src);
 

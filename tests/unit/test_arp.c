@@ -20,6 +20,7 @@
 #include <rte_mempool.h>
 
 #include "arp.h"
+#include "test_dpdk.h"
 
 #define NB_MBUF 1023
 #define HZ 1000ull
@@ -64,16 +65,8 @@ tx_free_all(void)
 static int
 group_setup(void **state)
 {
-	char *argv[] = { "test_arp", "--no-huge", "-m", "64", "--no-pci",
-			 "--no-shconf", "--no-telemetry",
-			 "--log-level=lib.eal:error", "-l", "0" };
 	(void)state;
-
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
-		return -1;
-	/* No per-lcore cache, so the available count is exact. */
-	mp = rte_pktmbuf_pool_create("test_arp", NB_MBUF, 0, 0,
-				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	mp = test_dpdk_init("test_arp", NB_MBUF);
 	return mp == NULL ? -1 : 0;
 }
 
@@ -81,11 +74,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	if (rte_mempool_avail_count(mp) != NB_MBUF)
-		return -1;
-	rte_mempool_free(mp);
-	rte_eal_cleanup();
-	return 0;
+	return test_dpdk_fini(mp, NB_MBUF);
 }
 
 static void

@@ -19,6 +19,7 @@
 #include <rte_mempool.h>
 
 #include "pkt.h"
+#include "test_dpdk.h"
 
 #define NB_MBUF 255
 
@@ -89,16 +90,8 @@ ref_fix_ip(struct rte_ipv4_hdr *ip)
 static int
 group_setup(void **state)
 {
-	char *argv[] = { "test_pkt", "--no-huge", "-m", "64", "--no-pci",
-			 "--no-shconf", "--no-telemetry",
-			 "--log-level=lib.eal:error", "-l", "0" };
 	(void)state;
-
-	if (rte_eal_init(RTE_DIM(argv), argv) < 0)
-		return -1;
-	/* No per-lcore cache, so the available count is exact. */
-	mp = rte_pktmbuf_pool_create("test_pkt", NB_MBUF, 0, 0,
-				     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	mp = test_dpdk_init("test_pkt", NB_MBUF);
 	return mp == NULL ? -1 : 0;
 }
 
@@ -106,11 +99,7 @@ static int
 group_teardown(void **state)
 {
 	(void)state;
-	if (rte_mempool_avail_count(mp) != NB_MBUF)
-		return -1;
-	rte_mempool_free(mp);
-	rte_eal_cleanup();
-	return 0;
+	return test_dpdk_fini(mp, NB_MBUF);
 }
 
 /* Every test must give back every mbuf it took. The baseline is the full
