@@ -2,14 +2,21 @@
 /*
  * SIP message parser (RFC 3261 §7, §20, §25).
  *
- * One pass over the datagram: memchr() finds each line end, a character-class
- * table validates tokens, and header names are identified by length + first
- * letter so the common headers cost one switch and one short compare. Every
- * scan is bounded by an explicit end pointer; nothing relies on a NUL.
+ * One pass over the datagram. The header section is scanned 64 bytes at a
+ * time: one SIMD pass per block gives bitmasks of '\n', ':' and RFC 3261
+ * token characters, so each header line costs a few bit operations (line end,
+ * colon, name validation) instead of one memchr() and a byte loop per line.
+ * Header names are identified by length + first letter, so the common
+ * headers cost one switch and one word compare. Every load is bounded by the
+ * datagram (masked or copied tail); nothing relies on a NUL.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__AVX512BW__) || defined(__AVX2__) || defined(__SSSE3__)
+#include <immintrin.h>
+#endif
 
 #include "sip.h"
 
@@ -19,10 +26,13 @@ enum {
 	C_DIGIT = 4,
 	C_HOST = 8,  /* hostname / IPv4 literal characters */
 	C_ALPHA = 16,
+	C_PSTOP = 32, /* ends an unquoted parameter value: LWS ';' ',' */
 };
 
 static const uint8_t sip_cc[256] = {
-	[' '] = C_WS, ['\t'] = C_WS, ['\r'] = C_WS, ['\n'] = C_WS,
+	[' '] = C_WS | C_PSTOP, ['\t'] = C_WS | C_PSTOP,
+	['\r'] = C_WS | C_PSTOP, ['\n'] = C_WS | C_PSTOP,
+	[';'] = C_PSTOP, [','] = C_PSTOP,
 	['0' ... '9'] = C_TOKEN | C_DIGIT | C_HOST,
 	['a' ... 'z'] = C_TOKEN | C_HOST | C_ALPHA,
 	['A' ... 'Z'] = C_TOKEN | C_HOST | C_ALPHA,
@@ -53,6 +63,42 @@ skip_token(const char *p, const char *e)
 	return p;
 }
 
+/*
+ * End of an unquoted parameter value (RFC 3261 §25.1 gen-value, token or
+ * host): the first LWS, ';' or ',' in [p, e), else e. Branch values are the
+ * longest thing the proxy scans per message, so this one gets SIMD.
+ */
+static inline const char *
+skip_pvalue(const char *p, const char *e)
+{
+#if defined(__AVX512BW__)
+	while (p < e) {
+		size_t rem = (size_t)(e - p);
+		/* Masked-off bytes are neither read nor faulted on. */
+		__mmask64 k = rem >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << rem) - 1;
+		__m512i v = _mm512_maskz_loadu_epi8(k, p);
+		__mmask64 m = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' ')) |
+			      _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\t')) |
+			      _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')) |
+			      _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n')) |
+			      _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(';')) |
+			      _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(','));
+
+		m &= k;
+		if (m)
+			return p + __builtin_ctzll(m);
+		if (rem <= 64)
+			break;
+		p += 64;
+	}
+	return e;
+#else
+	while (p < e && !(cc(*p) & C_PSTOP))
+		p++;
+	return p;
+#endif
+}
+
 /* p at an opening '"'. Returns the byte after the closing quote, or NULL when
  * the quoted-string is unterminated (RFC 3261 §25.1 quoted-pair aware). */
 static const char *
@@ -78,6 +124,29 @@ skip_quoted(const char *p, const char *e)
 static inline bool
 lc_eq(const char *p, const char *lit, unsigned n)
 {
+	/* n and lit are constants at every call: word compares, overlapping
+	 * for the tail, fold into a few immediate compares. */
+	if (n >= 8) {
+		uint64_t a, b, x = 0;
+
+		for (unsigned i = 0; i + 8 <= n; i += 8) {
+			memcpy(&a, p + i, 8);
+			memcpy(&b, lit + i, 8);
+			x |= (a | 0x2020202020202020ull) ^ b;
+		}
+		memcpy(&a, p + n - 8, 8);
+		memcpy(&b, lit + n - 8, 8);
+		return (x | ((a | 0x2020202020202020ull) ^ b)) == 0;
+	}
+	if (n >= 4) {
+		uint32_t a, b, c, d;
+
+		memcpy(&a, p, 4);
+		memcpy(&b, lit, 4);
+		memcpy(&c, p + n - 4, 4);
+		memcpy(&d, lit + n - 4, 4);
+		return (((a | 0x20202020u) ^ b) | ((c | 0x20202020u) ^ d)) == 0;
+	}
 	for (unsigned i = 0; i < n; i++)
 		if ((char)(p[i] | 0x20) != lit[i])
 			return false;
@@ -294,11 +363,14 @@ looks_like_version(const char *p, const char *e)
 }
 
 /*
- * Start line [p, e) without its line end (RFC 3261 §7.1, §7.2).
+ * Start line [p, e) without its line end (RFC 3261 §7.1, §7.2). When
+ * has_masks, the line lies in the first 64 bytes and tok / sp are their
+ * token and ' ' bitmasks (bit i: p[i]), which replace the byte loops.
  * Returns SIP_OK, SIP_E_VERSION (request fields set) or SIP_E_START_LINE.
  */
 static enum sip_err
-parse_start_line(const char *p, const char *e, struct sip_msg *msg)
+parse_start_line(const char *p, const char *e, bool has_masks, uint64_t tok,
+		 uint64_t sp, struct sip_msg *msg)
 {
 	const char *t, *u;
 
@@ -323,12 +395,30 @@ parse_start_line(const char *p, const char *e, struct sip_msg *msg)
 		return SIP_OK;
 	}
 
-	t = skip_token(p, e);
-	if (t == p || t >= e || *t != ' ')
-		return SIP_E_START_LINE;
-	u = memchr(t + 1, ' ', (size_t)(e - t - 1));
-	if (!u || u == t + 1 || u + 1 >= e || memchr(u + 1, ' ', (size_t)(e - u - 1)))
-		return SIP_E_START_LINE;
+	/* Method SP Request-URI SP SIP-Version: exactly two spaces. */
+	if (has_masks) {
+		uint64_t lm = ((uint64_t)1 << (e - p)) - 1;
+		uint64_t nt = ~tok & lm, spm;
+
+		t = nt ? p + __builtin_ctzll(nt) : e;
+		if (t == p || t >= e || *t != ' ')
+			return SIP_E_START_LINE;
+		/* t is the first space; the next one ends the URI. */
+		spm = sp & lm & ~(((uint64_t)2 << (t - p)) - 1);
+		if (!spm)
+			return SIP_E_START_LINE;
+		u = p + __builtin_ctzll(spm);
+		if (u == t + 1 || u + 1 >= e || (spm & (spm - 1)))
+			return SIP_E_START_LINE;
+	} else {
+		t = skip_token(p, e);
+		if (t == p || t >= e || *t != ' ')
+			return SIP_E_START_LINE;
+		u = memchr(t + 1, ' ', (size_t)(e - t - 1));
+		if (!u || u == t + 1 || u + 1 >= e ||
+		    memchr(u + 1, ' ', (size_t)(e - u - 1)))
+			return SIP_E_START_LINE;
+	}
 	msg->is_request = true;
 	msg->method_name = sv_make(p, t);
 	msg->method = (uint8_t)sip_method_of(msg->method_name);
@@ -360,14 +450,207 @@ parse_clen(struct sv v, uint32_t *out)
 	return 0;
 }
 
+/*
+ * Block scanner over the datagram: bit i of nl / col / tok describes byte
+ * buf[blk + i] ('\n', ':', RFC 3261 §25.1 token character). Bytes past the
+ * datagram's end read as NUL (none of the three), so a partial last block
+ * needs no special case in the callers.
+ */
+struct scan {
+	const char *buf;
+	uint32_t len;
+	uint32_t blk;  /* offset of the current block, a multiple of 64 */
+	uint64_t nl;
+	uint64_t nlm;  /* nl bits not consumed yet by scan_nl() */
+	uint64_t col;
+	uint64_t tok;
+	uint64_t sp;   /* ' ', for the start line */
+};
+
+#if defined(__AVX512BW__) || defined(__AVX2__) || defined(__SSSE3__)
+/*
+ * Token set membership by nibbles: byte b is a token character iff
+ * tok_lo[b & 15] has bit (b >> 4) set; tok_hi[h] = 1 << h for h < 8 and 0
+ * above, so bytes >= 0x80 are never tokens. Generated from sip_cc[] C_TOKEN.
+ */
+#define SIP_TOK_LO \
+	0xe8, 0xfc, 0xf8, 0xf8, 0xf8, 0xfc, 0xf8, 0xfc, \
+	0xf8, 0xf8, 0xf4, 0x54, 0x50, 0x54, 0xd4, 0x70
+#define SIP_TOK_HI \
+	0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0
+#endif
+
+#if defined(__AVX512BW__)
+static inline void
+scan_load(struct scan *s)
+{
+	uint32_t rem = s->len - s->blk;
+	/* Masked-off bytes are neither read nor faulted on. */
+	__mmask64 k = rem >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << rem) - 1;
+	__m512i v = _mm512_maskz_loadu_epi8(k, s->buf + s->blk);
+	const __m512i lo_t = _mm512_broadcast_i32x4(_mm_setr_epi8(SIP_TOK_LO));
+	const __m512i hi_t = _mm512_broadcast_i32x4(_mm_setr_epi8(SIP_TOK_HI));
+	const __m512i nib = _mm512_set1_epi8(0x0f);
+	__m512i lo = _mm512_and_si512(v, nib);
+	__m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nib);
+	__m512i t = _mm512_and_si512(_mm512_shuffle_epi8(lo_t, lo),
+				     _mm512_shuffle_epi8(hi_t, hi));
+
+	s->nl = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+	s->col = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(':'));
+	s->sp = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(' '));
+	s->tok = _mm512_test_epi8_mask(t, t);
+}
+#elif defined(__AVX2__)
+static inline void
+scan_load(struct scan *s)
+{
+	uint32_t rem = s->len - s->blk;
+	const char *p = s->buf + s->blk;
+	char tail[64] __attribute__((aligned(32)));
+	const __m256i lo_t = _mm256_setr_epi8(SIP_TOK_LO, SIP_TOK_LO);
+	const __m256i hi_t = _mm256_setr_epi8(SIP_TOK_HI, SIP_TOK_HI);
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	const __m256i zero = _mm256_setzero_si256();
+	uint64_t nl = 0, col = 0, tok = 0, sp = 0;
+
+	if (rem < 64) {
+		/* Never load past the datagram: copy the tail to a zeroed block. */
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, p, rem);
+		p = tail;
+	}
+	for (int i = 0; i < 2; i++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * i));
+		__m256i lo = _mm256_and_si256(v, nib);
+		__m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+		__m256i t = _mm256_and_si256(_mm256_shuffle_epi8(lo_t, lo),
+					     _mm256_shuffle_epi8(hi_t, hi));
+
+		nl |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n'))) << (32 * i);
+		col |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(':'))) << (32 * i);
+		sp |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(' '))) << (32 * i);
+		tok |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(t, zero)) << (32 * i);
+	}
+	s->nl = nl;
+	s->col = col;
+	s->tok = tok;
+	s->sp = sp;
+}
+#elif defined(__SSSE3__)
+static inline void
+scan_load(struct scan *s)
+{
+	uint32_t rem = s->len - s->blk;
+	const char *p = s->buf + s->blk;
+	char tail[64] __attribute__((aligned(16)));
+	const __m128i lo_t = _mm_setr_epi8(SIP_TOK_LO);
+	const __m128i hi_t = _mm_setr_epi8(SIP_TOK_HI);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+	const __m128i zero = _mm_setzero_si128();
+	uint64_t nl = 0, col = 0, tok = 0, sp = 0;
+
+	if (rem < 64) {
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, p, rem);
+		p = tail;
+	}
+	for (int i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+		__m128i lo = _mm_and_si128(v, nib);
+		__m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), nib);
+		__m128i t = _mm_and_si128(_mm_shuffle_epi8(lo_t, lo),
+					  _mm_shuffle_epi8(hi_t, hi));
+
+		nl |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))) << (16 * i);
+		col |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(v, _mm_set1_epi8(':'))) << (16 * i);
+		sp |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))) << (16 * i);
+		tok |= (uint64_t)(uint16_t)~_mm_movemask_epi8(
+			_mm_cmpeq_epi8(t, zero)) << (16 * i);
+	}
+	s->nl = nl;
+	s->col = col;
+	s->tok = tok;
+	s->sp = sp;
+}
+#else
+/* Portable fallback: the same masks, one byte at a time. */
+static inline void
+scan_load(struct scan *s)
+{
+	uint32_t rem = s->len - s->blk;
+	const char *p = s->buf + s->blk;
+	uint64_t nl = 0, col = 0, tok = 0, sp = 0;
+
+	if (rem > 64)
+		rem = 64;
+	for (uint32_t i = 0; i < rem; i++) {
+		nl |= (uint64_t)(p[i] == '\n') << i;
+		col |= (uint64_t)(p[i] == ':') << i;
+		sp |= (uint64_t)(p[i] == ' ') << i;
+		tok |= (uint64_t)((cc(p[i]) & C_TOKEN) != 0) << i;
+	}
+	s->nl = nl;
+	s->col = col;
+	s->tok = tok;
+	s->sp = sp;
+}
+#endif
+
+static inline void
+scan_init(struct scan *s, const char *buf, uint16_t len)
+{
+	s->buf = buf;
+	s->len = len;
+	s->blk = 0;
+	scan_load(s);
+	s->nlm = s->nl;
+}
+
+static inline void
+scan_next_block(struct scan *s)
+{
+	s->blk += 64;
+	scan_load(s);
+	s->nlm = s->nl;
+}
+
+/*
+ * The next '\n' not returned yet, or NULL. Walking the mask (clear lowest
+ * bit) rather than searching from a pointer keeps the line-to-line chain to
+ * one bit operation. Leaves the block holding the result current.
+ */
+static inline const char *
+scan_nl(struct scan *s)
+{
+	unsigned i;
+
+	while (s->nlm == 0) {
+		if (s->len - s->blk <= 64)
+			return NULL;
+		scan_next_block(s);
+	}
+	i = (unsigned)__builtin_ctzll(s->nlm);
+	s->nlm &= s->nlm - 1;
+	return s->buf + s->blk + i;
+}
+
 enum sip_err
 sip_parse_msg(const char *buf, uint16_t len, struct sip_msg *msg)
 {
 	const char *end = buf + len;
-	const char *p, *nl, *le, *q;
+	const char *p, *nl, *le, *q, *colon, *v, *ve;
 	enum sip_err verr, err;
-	uint32_t clen = 0, v;
+	uint32_t clen = 0, n;
 	bool clen_bad = false;
+	struct scan s;
 
 	msg->buf = buf;
 	msg->len = len;
@@ -385,24 +668,36 @@ sip_parse_msg(const char *buf, uint16_t len, struct sip_msg *msg)
 	msg->n_hdr = 0;
 	memset(msg->first, 0, sizeof(msg->first));
 
-	nl = len ? memchr(buf, '\n', len) : NULL;
+	if (len == 0)
+		return SIP_E_START_LINE;
+	scan_init(&s, buf, len);
+	nl = scan_nl(&s);
 	if (!nl)
 		return SIP_E_START_LINE;
 	le = (nl > buf && nl[-1] == '\r') ? nl - 1 : nl;
-	verr = parse_start_line(buf, le, msg);
+	verr = parse_start_line(buf, le, nl - buf < 64, s.tok, s.sp, msg);
 	if (verr != SIP_OK && verr != SIP_E_VERSION)
 		return verr;
 	msg->start_len = (uint16_t)(nl + 1 - buf);
 
 	for (p = nl + 1;; p = nl + 1) {
 		struct sip_hdr *h;
+		uint32_t off = (uint32_t)(p - buf), rel;
+		uint64_t colm, tokm;
 		uint8_t id;
 
 		if (p >= end) {
 			err = SIP_E_NO_BODY_SEP;
 			goto fail;
 		}
-		nl = memchr(p, '\n', (size_t)(end - p));
+		/* The previous line ended in the current block, so p is in it
+		 * or starts the next one. */
+		if (off - s.blk >= 64)
+			scan_next_block(&s);
+		rel = off - s.blk;
+		colm = s.col >> rel;
+		tokm = s.tok >> rel;
+		nl = scan_nl(&s);
 		if (!nl) {
 			err = SIP_E_NO_BODY_SEP;
 			goto fail;
@@ -423,31 +718,62 @@ sip_parse_msg(const char *buf, uint16_t len, struct sip_msg *msg)
 			err = SIP_E_TOO_MANY_HDRS;
 			goto fail;
 		}
-		/* HCOLON = *( SP / HTAB ) ":" SWS: the colon is on the first line. */
-		q = skip_token(p, le);
+		/*
+		 * header-name HCOLON, HCOLON = *( SP / HTAB ) ":" SWS: the
+		 * first ':' of the first line ends the name, which must then
+		 * be token *( SP / HTAB ). The masks cover p's block; a name
+		 * that crosses into the next block is checked byte by byte.
+		 */
+		if (colm) {
+			colon = p + __builtin_ctzll(colm);
+		} else {
+			colon = (64 - rel) < (uint32_t)(le - p) ?
+				memchr(p + (64 - rel), ':', (size_t)(le - p - (64 - rel))) : NULL;
+			if (!colon) {
+				err = SIP_E_HDR_SYNTAX;
+				goto fail;
+			}
+		}
+		if (colon >= le) {
+			err = SIP_E_HDR_SYNTAX;
+			goto fail;
+		}
+		for (q = colon; q > p && (q[-1] == ' ' || q[-1] == '\t'); q--)
+			;
 		if (q == p) {
 			err = SIP_E_HDR_SYNTAX;
 			goto fail;
 		}
-		h = &msg->hdr[msg->n_hdr];
-		h->name = sv_make(p, q);
-		while (q < le && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q >= le || *q != ':') {
+		if (colm ? (~tokm & (((uint64_t)1 << (q - p)) - 1)) != 0 :
+			   skip_token(p, q) != q) {
 			err = SIP_E_HDR_SYNTAX;
 			goto fail;
 		}
 		while (nl + 1 < end && (nl[1] == ' ' || nl[1] == '\t')) {
-			nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1));
+			nl = scan_nl(&s);
 			if (!nl) {
 				err = SIP_E_NO_BODY_SEP;
 				goto fail;
 			}
 		}
-		h->value = sv_trim(sv_make(q + 1, nl));
-		h->off = (uint16_t)(p - buf);
+		/* Trim as sv_trim() does, from the positions we have; the
+		 * usual ": value\r\n" costs two byte tests. */
+		v = colon + 1;
+		if (v < nl && *v == ' ')
+			v++;
+		while (v < nl && (cc(*v) & C_WS))
+			v++;
+		ve = nl;
+		if (ve > v && ve[-1] == '\r')
+			ve--;
+		while (ve > v && (cc(ve[-1]) & C_WS))
+			ve--;
+		h = &msg->hdr[msg->n_hdr];
+		h->name = sv_make(p, q);
+		h->value = sv_make(v, ve);
+		h->off = (uint16_t)off;
 		h->line_len = (uint16_t)(nl + 1 - p);
-		id = hdr_classify(h->name.p, h->name.len);
+		id = hdr_classify(p, (uint16_t)(q - p));
 		h->id = id;
 		if (!msg->first[id])
 			msg->first[id] = (uint8_t)(msg->n_hdr + 1);
@@ -455,11 +781,11 @@ sip_parse_msg(const char *buf, uint16_t len, struct sip_msg *msg)
 		if (id == SIP_H_CONTENT_LENGTH) {
 			/* Keep parsing on a bad value: a 400 needs Via, From,
 			 * To, Call-ID and CSeq, which may come later. */
-			if (parse_clen(h->value, &v) < 0 ||
-			    (msg->has_clen && v != clen)) {
+			if (parse_clen(h->value, &n) < 0 ||
+			    (msg->has_clen && n != clen)) {
 				clen_bad = true;
 			} else {
-				clen = v;
+				clen = n;
 				msg->has_clen = true;
 			}
 		}
@@ -471,13 +797,13 @@ sip_parse_msg(const char *buf, uint16_t len, struct sip_msg *msg)
 		return SIP_E_CLEN;
 	/* RFC 3261 §18.3: over UDP a missing Content-Length means the rest of
 	 * the datagram; bytes past Content-Length are not part of the message. */
-	v = (uint32_t)(len - msg->body_off);
+	n = (uint32_t)(len - msg->body_off);
 	if (msg->has_clen) {
-		if (clen > v)
+		if (clen > n)
 			return SIP_E_CLEN_SHORT;
-		v = clen;
+		n = clen;
 	}
-	msg->body_len = (uint16_t)v;
+	msg->body_len = (uint16_t)n;
 	return SIP_OK;
 
 fail:
@@ -507,18 +833,23 @@ sip_via_parse(struct sv value, struct sip_via *via, struct sv *rest)
 	/* sent-protocol = "SIP" SLASH "2.0" SLASH transport, SLASH = SWS "/" SWS
 	 * (RFC 3261 §20.42, §25.1); SWS may include a folded line end. */
 	s = p = skip_ws(value.p, e);
-	if (e - p < 3 || !lc_eq(p, "sip", 3))
-		return -1;
-	p = skip_ws(p + 3, e);
-	if (p >= e || *p != '/')
-		return -1;
-	p = skip_ws(p + 1, e);
-	if (e - p < 3 || memcmp(p, "2.0", 3) != 0)
-		return -1;
-	p = skip_ws(p + 3, e);
-	if (p >= e || *p != '/')
-		return -1;
-	p = skip_ws(p + 1, e);
+	if (e - p >= 8 && memcmp(p, "SIP/2.0/", 8) == 0) {
+		/* What every UA sends: one compare instead of the LWS walk. */
+		p = skip_ws(p + 8, e);
+	} else {
+		if (e - p < 3 || !lc_eq(p, "sip", 3))
+			return -1;
+		p = skip_ws(p + 3, e);
+		if (p >= e || *p != '/')
+			return -1;
+		p = skip_ws(p + 1, e);
+		if (e - p < 3 || memcmp(p, "2.0", 3) != 0)
+			return -1;
+		p = skip_ws(p + 3, e);
+		if (p >= e || *p != '/')
+			return -1;
+		p = skip_ws(p + 1, e);
+	}
 	t = skip_token(p, e);
 	if (t == p)
 		return -1;
@@ -573,8 +904,7 @@ sip_via_parse(struct sv value, struct sip_via *via, struct sv *rest)
 				if (!t)
 					return -1;
 			} else {
-				for (t = p; t < e && !(cc(*t) & C_WS) && *t != ';' && *t != ','; t++)
-					;
+				t = skip_pvalue(p, e);
 			}
 			val = sv_make(p, t);
 			has_val = true;
@@ -772,9 +1102,7 @@ sip_param_get(struct sv value, struct sv name, struct sv *val)
 				if (!t)
 					return 0;
 			} else {
-				for (t = p; t < e && !(cc(*t) & C_WS) && *t != ';' &&
-					    *t != ','; t++)
-					;
+				t = skip_pvalue(p, e);
 			}
 			pv = sv_make(p, t);
 			p = t;
