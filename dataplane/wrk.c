@@ -143,6 +143,18 @@ wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
 	arp_output(&w->arp, nh, o, now);
 }
 
+#define WRK_PREFETCH 2
+
+static inline void
+wrk_prefetch_frame(const struct rte_mbuf *m)
+{
+	const char *p = rte_pktmbuf_mtod(m, const char *);
+	uint16_t len = rte_pktmbuf_data_len(m);
+
+	for (uint16_t o = 0; o < len; o += RTE_CACHE_LINE_SIZE)
+		rte_prefetch0(p + o);
+}
+
 void
 wrk_handle_burst(struct wrk *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
@@ -151,11 +163,15 @@ wrk_handle_burst(struct wrk *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now
 	const struct px_conf *pc = __atomic_load_n(w->conf, __ATOMIC_ACQUIRE);
 	struct pkt_view v;
 
+	/* A frame is read whole (checksum, then parse): bring the next ones
+	 * into cache while this one is processed. */
+	for (uint16_t i = 0; i < n && i < WRK_PREFETCH; i++)
+		wrk_prefetch_frame(pkts[i]);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (i + WRK_PREFETCH < n)
+			wrk_prefetch_frame(pkts[i + WRK_PREFETCH]);
 		w->cnt.rx_pkts++;
 		w->cnt.rx_bytes += rte_pktmbuf_pkt_len(m);
 		switch (pkt_classify(m, w->addr, &v)) {
