@@ -245,20 +245,27 @@ usage(void)
 	fprintf(stderr, "usage: siplb-bench engine [--mode stateless] [--seconds N] [-- EAL args]\n");
 }
 
+/* Enough free 2 MiB pages and a hugetlbfs to map them from; else --no-huge. */
 static bool
 have_hugepages(void)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
+	char line[256];
+	bool mounted = false;
 	long n = 0;
+	FILE *f;
 
-	if (f == NULL)
+	if ((f = fopen("/proc/meminfo", "r")) == NULL)
 		return false;
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
 			break;
 	fclose(f);
-	return n >= 128;
+	if ((f = fopen("/proc/mounts", "r")) == NULL)
+		return false;
+	while (!mounted && fgets(line, sizeof(line), f))
+		mounted = strstr(line, " hugetlbfs ") != NULL;
+	fclose(f);
+	return mounted && n >= 128;
 }
 
 static volatile bool quit;
