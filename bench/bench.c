@@ -406,8 +406,11 @@ main(int argc, char **argv)
 			if (now >= end)
 				break;
 		}
-		/* keep the worker's RX ring full */
-		if (rte_ring_free_count(rx) >= GEN_BURST &&
+		/* Keep the worker's RX ring full, but never more messages in
+		 * flight than the TX ring holds: every message in yields at most
+		 * one out, so the worker's TX can never find the ring full even
+		 * when this thread is descheduled. */
+		if (sent - recv + GEN_BURST < RING_SIZE &&
 		    rte_pktmbuf_alloc_bulk(mp, b, GEN_BURST) == 0) {
 			for (unsigned i = 0; i < GEN_BURST; i++) {
 				const struct frame *fr = &frames[idx];

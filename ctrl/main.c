@@ -132,6 +132,13 @@ port_setup(struct daemon *d)
 			return rc;
 		}
 	}
+	/* Best effort: some PMDs (net_ring) have no MTU; af_packet sets the
+	 * kernel interface's. What siplb sends is bounded by interface.mtu
+	 * either way (513 / too_big). */
+	rc = rte_eth_dev_set_mtu(port, c->mtu);
+	if (rc < 0 && rc != -ENOTSUP)
+		fprintf(stderr, "siplb: port %u: cannot set MTU %u: %s; using it for what "
+			"siplb sends only\n", port, c->mtu, strerror(-rc));
 	rc = rte_eth_dev_start(port);
 	if (rc < 0) {
 		fprintf(stderr, "%s: port %u: start: %s\n", __func__, port, strerror(-rc));
@@ -274,6 +281,7 @@ main(int argc, char **argv)
 	char *eal_argv[CFG_MAX_EAL_ARGS + 2];
 	bool check = false, launched = false;
 	int opt, rc, status = 1;
+	unsigned room;
 
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -330,8 +338,13 @@ main(int argc, char **argv)
 	}
 	if (check_lcores(&d->cfg) < 0)
 		goto out;
+	/* One frame of interface.mtu must fit one mbuf: the parser works on a
+	 * single segment, and chained frames are dropped (eth_multiseg). */
+	room = RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + d->cfg.mtu;
+	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
+		room = RTE_MBUF_DEFAULT_BUF_SIZE;
 	d->mp = rte_pktmbuf_pool_create("mbufs", 8192 * d->n_wrk + 4096, 256, 0,
-					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+					(uint16_t)room, (int)rte_socket_id());
 	if (d->mp == NULL) {
 		fprintf(stderr, "siplb: mbuf pool: %s\n", rte_strerror(rte_errno));
 		goto out;
