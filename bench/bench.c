@@ -11,7 +11,7 @@
  * worker's: messages it forwarded per second of wall time, while the
  * generator kept it busy (idle polls are reported so a starved worker shows).
  *
- *   siplb-bench engine [--mode stateless] [--seconds N] [-- EAL args]
+ *   siplb-bench engine [--mode stateless|bare] [--seconds N] [-- EAL args]
  *
  * Prints a progress line per second and ends with one JSON line.
  */
@@ -242,7 +242,8 @@ frames_build(struct rte_mempool *mp)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: siplb-bench engine [--mode stateless] [--seconds N] [-- EAL args]\n");
+	fprintf(stderr, "usage: siplb-bench engine [--mode stateless|bare] [--seconds N] "
+		"[-- EAL args]\n");
 }
 
 /* Enough free 2 MiB pages and a hugetlbfs to map them from; else --no-huge. */
@@ -269,6 +270,50 @@ have_hugepages(void)
 }
 
 static volatile bool quit;
+
+/*
+ * --mode bare: the ceiling of this set-up. The same port, generator and
+ * frames, but the worker only checks each frame as the real path does
+ * (pkt_classify: Ethernet, IPv4, UDP checksum, so every byte is read once)
+ * and sends it back unchanged: what moving a message between the cores and
+ * looking at it costs, before any SIP work.
+ */
+static int
+bare_main(void *arg)
+{
+	struct wrk *w = arg;
+	struct rte_mbuf *pkts[WRK_RX_BURST];
+	struct pkt_view v;
+	uint64_t prev = rte_rdtsc();
+
+	while (!quit) {
+		uint16_t n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, WRK_RX_BURST);
+		uint64_t now = rte_rdtsc();
+
+		if (n == 0) {
+			w->cnt.idle_polls++;
+			w->cnt.idle_cycles += now - prev;
+			prev = now;
+			continue;
+		}
+		w->cnt.busy_polls++;
+		w->cnt.rx_pkts += n;
+		for (uint16_t i = 0; i < n; i++) {
+			if (pkt_classify(pkts[i], w->addr, &v) == PKT_UDP) {
+				w->cnt.fwd_resp++;
+				w->tx[w->n_tx++] = pkts[i];
+			} else {
+				cnt_drop(&w->cnt, v.drop);
+				rte_pktmbuf_free(pkts[i]);
+			}
+		}
+		wrk_flush(w);
+		now = rte_rdtsc();
+		w->cnt.busy_cycles += now - prev;
+		prev = now;
+	}
+	return 0;
+}
 
 
 int
@@ -313,8 +358,9 @@ main(int argc, char **argv)
 		default: usage(); return 2;
 		}
 	}
-	if (strcmp(mode, "stateless") != 0) {
-		fprintf(stderr, "siplb-bench: --mode %s: only stateless exists so far\n", mode);
+	if (strcmp(mode, "stateless") != 0 && strcmp(mode, "bare") != 0) {
+		fprintf(stderr, "siplb-bench: --mode %s: stateless or bare (stateful does "
+			"not exist yet)\n", mode);
 		return 2;
 	}
 	if (seconds < 1 || seconds > 3600) {
@@ -376,7 +422,7 @@ main(int argc, char **argv)
 	arp_static_add(&w->arp, ip4(198, 18, 0, 22), &mac_be[1]);
 
 	unsigned wl = rte_get_next_lcore(-1, 1, 0);
-	rte_eal_remote_launch(wrk_main, w, wl);
+	rte_eal_remote_launch(strcmp(mode, "bare") == 0 ? bare_main : wrk_main, w, wl);
 
 	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), next = t0 + hz, end = t0 + hz * (uint64_t)seconds;
 	uint64_t last_rx = 0, last_busy = 0, sent = 0, recv = 0, gen_fail = 0, idx = 0;
