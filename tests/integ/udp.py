@@ -144,20 +144,25 @@ def cmd_send(a):
             sent[k] += 1
             time.sleep(a.gap_ms / 1000.0)
     replies = {}
-    deadline = time.monotonic() + a.wait
-    for _ in range(100000):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        r, _, _ = select.select([s], [], [], left)
-        if not r:
-            break
-        data = s.recv(65535)
+    for data in recv_for(s, a.wait, 100000):
         parts = data.split(b" ", 2)
         code = parts[1].decode(errors="replace") if (
             len(parts) > 2 and parts[0] == b"SIP/2.0") else "other"
         replies[code] = replies.get(code, 0) + 1
     print(json.dumps({"sent": sent, "replies": replies}))
+
+
+def recv_for(s, seconds, most):
+    """Datagrams arriving on s within seconds, at most most of them."""
+    deadline = time.monotonic() + seconds
+    for _ in range(most):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        r, _, _ = select.select([s], [], [], left)
+        if not r:
+            return
+        yield s.recv(65535)
 
 
 def cmd_listen(a):
@@ -166,15 +171,7 @@ def cmd_listen(a):
     s.bind((a.addr, a.port))
     open(a.ready, "w").close()
     got, first = 0, ""
-    deadline = time.monotonic() + a.seconds
-    for _ in range(1000000):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            break
-        r, _, _ = select.select([s], [], [], left)
-        if not r:
-            break
-        data = s.recv(65535)
+    for data in recv_for(s, a.seconds, 1000000):
         if not got:
             first = data.split(b"\r\n", 1)[0][:60].decode(errors="replace")
         got += 1
