@@ -571,6 +571,40 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	return PX_FORWARD;
 }
 
+/*
+ * Our Via as we wrote it: a UAS copies Via values into its response unchanged
+ * (RFC 3261 §8.2.6.2), so the usual case is recognised by its exact text, the
+ * 16 hex digits of our branch, and then the end of the value or a comma;
+ * *rest is then what sip_via_parse would give. Anything else (a received
+ * added, other spacing) returns false and takes the full parse.
+ */
+static bool
+our_via_fast(const struct px_conf *pc, struct sv value, struct sv *rest)
+{
+	const uint16_t pre = (uint16_t)(pc->via_len - 5); /* without "Via: " */
+	const char *p, *e = sv_end(value);
+
+	if (value.len < pre + 16 || memcmp(value.p, pc->via + 5, pre) != 0)
+		return false;
+	p = value.p + pre;
+	for (unsigned i = 0; i < 16; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return false;
+	p += 16;
+	while (p < e && sv_is_ws(*p))
+		p++;
+	if (p == e) {
+		*rest = (struct sv){ e, 0 };
+		return true;
+	}
+	if (*p != ',')
+		return false;
+	for (p++; p < e && sv_is_ws(*p); p++)
+		;
+	*rest = sv_make(p, e);
+	return true;
+}
+
 static enum px_act
 px_response(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg *m,
 	    char *out, uint16_t out_cap, struct px_res *res)
@@ -589,14 +623,20 @@ px_response(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg
 	/* §16.7 step 3 / §18.1.2: the top Via must be ours, else the response
 	 * was not meant for us. */
 	via_h = sip_hdr_first(m, SIP_H_VIA);
-	if (via_h == NULL || sip_via_parse(via_h->value, &via, &rest) < 0) {
+	if (via_h == NULL) {
 		cnt_drop(cnt, CNT_DROP_SIP_VIA);
 		return PX_DROP;
 	}
-	if (!is_us(pc, via.host, via.port) ||
-	    !sv_has_prefix(via.branch, PX_BRANCH_PREFIX, sizeof(PX_BRANCH_PREFIX) - 1)) {
-		cnt_drop(cnt, CNT_DROP_RESP_FOREIGN_VIA);
-		return PX_DROP;
+	if (!our_via_fast(pc, via_h->value, &rest)) {
+		if (sip_via_parse(via_h->value, &via, &rest) < 0) {
+			cnt_drop(cnt, CNT_DROP_SIP_VIA);
+			return PX_DROP;
+		}
+		if (!is_us(pc, via.host, via.port) ||
+		    !sv_has_prefix(via.branch, PX_BRANCH_PREFIX, sizeof(PX_BRANCH_PREFIX) - 1)) {
+			cnt_drop(cnt, CNT_DROP_RESP_FOREIGN_VIA);
+			return PX_DROP;
+		}
 	}
 	if (!sip_hdr_first(m, SIP_H_CALL_ID) || !sip_hdr_first(m, SIP_H_CSEQ) ||
 	    !sip_hdr_first(m, SIP_H_FROM) || !sip_hdr_first(m, SIP_H_TO)) {

@@ -302,6 +302,44 @@ response_via_popped(void **state)
 			    "Via: SIP/2.0/UDP 198.18.0.2:5064;branch=z9hG4bK-1");
 }
 
+/* Our Via as a backend may return it: with a received parameter added, or
+ * with other spacing. Not the exact text we wrote, still ours. */
+static void
+response_our_via_altered(void **state)
+{
+	struct fx *f = *state;
+	char b[128];
+
+	assert_int_equal(run(f,
+		"SIP/2.0 180 Ringing\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb0123456789abcdef"
+		";received=198.18.0.10\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.2:5062;branch=z9hG4bK-1\r\n"
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: r@x\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", BE1, 5060), PX_FORWARD);
+	assert_int_equal(f->res.dst_port, 5062);
+	assert_string_equal(line(f, "Via:", 0, b, sizeof(b)),
+			    "Via: SIP/2.0/UDP 198.18.0.2:5062;branch=z9hG4bK-1");
+	assert_int_equal(run(f,
+		"SIP/2.0 200 OK\r\n"
+		"v: SIP / 2.0 / UDP 198.18.0.10:5060 ;branch=z9hG4bKslb0123456789abcdef,"
+		"SIP/2.0/UDP 198.18.0.2:5064;branch=z9hG4bK-1\r\n"
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: r@x\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", BE1, 5060), PX_FORWARD);
+	assert_int_equal(f->res.dst_port, 5064);
+	assert_string_equal(line(f, "v:", 0, b, sizeof(b)),
+			    "v: SIP/2.0/UDP 198.18.0.2:5064;branch=z9hG4bK-1");
+	/* our exact text, but the branch is not 16 hex digits: full parse,
+	 * still our address and branch prefix, so ours */
+	assert_int_equal(run(f,
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslbXYZ\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.2:5064;branch=z9hG4bK-1\r\n"
+		"From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: r@x\r\n"
+		"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", BE1, 5060), PX_FORWARD);
+	assert_int_equal(f->cnt.fwd_resp, 3);
+}
+
 static void
 response_foreign_via_dropped(void **state)
 {
@@ -588,6 +626,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(missing_max_forwards_added, setup, teardown),
 		cmocka_unit_test_setup_teardown(received_added_when_source_differs, setup, teardown),
 		cmocka_unit_test_setup_teardown(response_via_popped, setup, teardown),
+		cmocka_unit_test_setup_teardown(response_our_via_altered, setup, teardown),
 		cmocka_unit_test_setup_teardown(response_foreign_via_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(in_dialog_route_to_named_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(request_from_backend_follows_ruri, setup, teardown),
