@@ -309,6 +309,12 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	/* Before the EAL starts: a SIGUSR1 during start-up must not kill us
+	 * (its default action), and a SIGTERM is honoured once we are up. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+
 	eal_argv[0] = argv[0];
 	for (int i = 0; i < d->cfg.eal_argc; i++)
 		eal_argv[i + 1] = d->cfg.eal_argv[i];
@@ -324,10 +330,6 @@ main(int argc, char **argv)
 	if (!rte_eal_has_hugepages())
 		fprintf(stderr, "siplb: running without hugepages (--no-huge): "
 			"expect lower throughput\n");
-
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
 
 	d->n_wrk = d->cfg.n_lcores;
 	if (d->cfg.mode == CFG_MODE_STATEFUL) {
