@@ -15,8 +15,16 @@
 #include "px.h"
 #include "sip.h"
 
+/*
+ * The most a request needs, fixed by px_request: edits — our Route removed,
+ * rport filled, received added, our Via (2), Record-Route (3), Max-Forwards:
+ * 9; scratch text — rport 6, received 25, branch 18, ";bk=" + name, the
+ * Max-Forwards value 10. Both bounds hold by construction, so the checks in
+ * ed_add/ed_alloc never fail.
+ */
 #define PX_MAX_EDITS 12
 #define PX_SCRATCH 384
+_Static_assert(6 + 25 + 18 + 4 + BK_NAME_MAX + 10 <= PX_SCRATCH, "px scratch too small");
 
 struct px_edit {
 	uint16_t off;     /* input offset */
@@ -35,8 +43,7 @@ struct px_edits {
 static void
 ed_add(struct px_edits *ed, uint16_t off, uint16_t del, const char *ins, uint16_t ins_len)
 {
-	/* The proxy makes at most 7 edits per message, fixed by the code below. */
-	if (ed->n < PX_MAX_EDITS)
+	if (ed->n < PX_MAX_EDITS) /* 9 at most: see PX_MAX_EDITS */
 		ed->e[ed->n++] = (struct px_edit){ off, del, ins_len, ins };
 }
 
