@@ -71,7 +71,7 @@ enum cnt_drop {
 
 /* Responses siplb itself sends. X(name, code) */
 #define CNT_REPLY_LIST(X) \
-	X(R400, 400) X(R478, 478) X(R483, 483) X(R503, 503) X(R505, 505) \
+	X(R200, 200) X(R400, 400) X(R478, 478) X(R483, 483) X(R503, 503) X(R505, 505) \
 	X(R513, 513)
 
 enum cnt_reply {

@@ -264,6 +264,7 @@ static enum cnt_reply
 reply_idx(uint16_t code)
 {
 	switch (code) {
+	case 200: return CNT_REPLY_R200;
 	case 478: return CNT_REPLY_R478;
 	case 483: return CNT_REPLY_R483;
 	case 503: return CNT_REPLY_R503;
@@ -274,17 +275,16 @@ reply_idx(uint16_t code)
 }
 
 /*
- * Refuse request m: count why, and answer code unless it is an ACK (never
- * answered, RFC 3261 §17.2.3) or no Via says where the answer would go.
+ * Answer request m with code (RFC 3261 §8.2.6), unless it is an ACK (never
+ * answered, §17.2.3) or no Via says where the answer would go.
  */
 static enum px_act
-px_refuse(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *via,
-	  uint32_t src_ip, uint16_t src_port, enum cnt_drop why, uint16_t code,
-	  const char *reason, char *out, uint16_t out_cap, struct px_res *res)
+px_answer(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *via,
+	  uint32_t src_ip, uint16_t src_port, uint16_t code, const char *reason,
+	  char *out, uint16_t out_cap, struct px_res *res)
 {
 	uint16_t len;
 
-	cnt_drop(cnt, why);
 	if (via == NULL || m->method == SIP_M_ACK)
 		return PX_DROP;
 	len = px_reply_build(m, code, reason, out, out_cap);
@@ -298,6 +298,16 @@ px_refuse(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *v
 	res->backend = -1;
 	cnt->reply[reply_idx(code)]++;
 	return PX_REPLY;
+}
+
+/* Refuse request m: count why, and answer code where px_answer can. */
+static enum px_act
+px_refuse(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *via,
+	  uint32_t src_ip, uint16_t src_port, enum cnt_drop why, uint16_t code,
+	  const char *reason, char *out, uint16_t out_cap, struct px_res *res)
+{
+	cnt_drop(cnt, why);
+	return px_answer(cnt, m, via, src_ip, src_port, code, reason, out, out_cap, res);
 }
 
 /*
@@ -439,6 +449,13 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 		return REFUSE(CNT_DROP_SIP_MAX_FWD_ZERO, 483, "Too Many Hops");
 	if (sip_uri_parse(m->ruri, &ru) < 0)
 		return REFUSE(CNT_DROP_SIP_URI, 400, "Bad Request (Request-URI)");
+
+	/* An OPTIONS for siplb itself (no user part, no Route): the keepalive
+	 * peers send to their next hop. Answered here, so it says siplb is up,
+	 * not that some backend is (RFC 3261 §11). */
+	if (m->method == SIP_M_OPTIONS && ru.user.len == 0 && is_us(pc, ru.host, ru.port) &&
+	    sip_hdr_first(m, SIP_H_ROUTE) == NULL)
+		return px_answer(cnt, m, &via, src_ip, src_port, 200, "OK", out, out_cap, res);
 
 	src_bk = bk_set_by_addr(bks, src_ip, src_port);
 

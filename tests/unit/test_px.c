@@ -233,6 +233,44 @@ max_forwards_zero_gets_483(void **state)
 	assert_int_equal(f->cnt.drop[CNT_DROP_SIP_MAX_FWD_ZERO], 1);
 }
 
+/* OPTIONS for siplb itself is answered here; for a user or a route it is
+ * a request like any other and goes on. */
+static void
+options_for_us_answered(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(run(f,
+		"OPTIONS sip:198.18.0.10 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-ka;rport\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:sbc@198.18.0.2>;tag=9\r\n"
+		"To: <sip:198.18.0.10>\r\nCall-ID: ka@x\r\nCSeq: 7 OPTIONS\r\n"
+		"Content-Length: 0\r\n\r\n", CLIENT, 40000), PX_REPLY);
+	assert_memory_equal(f->out, "SIP/2.0 200 OK\r\n", 16);
+	assert_int_equal(f->res.dst_port, 40000);
+	assert_int_equal(f->cnt.reply[CNT_REPLY_R200], 1);
+	assert_int_equal(f->cnt.fwd_req, 0);
+	assert_int_equal(cnt_drops_total(&f->cnt), 0);
+
+	assert_int_equal(run(f,
+		"OPTIONS sip:service@198.18.0.10 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-ka2\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:sbc@198.18.0.2>;tag=9\r\n"
+		"To: <sip:service@198.18.0.10>\r\nCall-ID: ka2@x\r\nCSeq: 8 OPTIONS\r\n"
+		"Content-Length: 0\r\n\r\n", CLIENT, 5060), PX_FORWARD);
+	assert_true(f->res.backend >= 0);
+
+	assert_int_equal(run(f,
+		"OPTIONS sip:198.18.0.10 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-ka3\r\n"
+		"Route: <sip:198.18.0.22;lr>\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:sbc@198.18.0.2>;tag=9\r\n"
+		"To: <sip:198.18.0.10>\r\nCall-ID: ka3@x\r\nCSeq: 9 OPTIONS\r\n"
+		"Content-Length: 0\r\n\r\n", CLIENT, 5060), PX_FORWARD);
+	assert_int_equal(f->res.dst_ip, BE2);
+	assert_int_equal(f->cnt.reply[CNT_REPLY_R200], 1);
+}
+
 static void
 missing_max_forwards_added(void **state)
 {
@@ -623,6 +661,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(same_callid_same_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(branch_is_deterministic, setup, teardown),
 		cmocka_unit_test_setup_teardown(max_forwards_zero_gets_483, setup, teardown),
+		cmocka_unit_test_setup_teardown(options_for_us_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_max_forwards_added, setup, teardown),
 		cmocka_unit_test_setup_teardown(received_added_when_source_differs, setup, teardown),
 		cmocka_unit_test_setup_teardown(response_via_popped, setup, teardown),
