@@ -326,14 +326,16 @@ print(v if isinstance(v, int) else 0)
 EOF
 }
 
-# uas_start HOST: a sipp backend on HOST's address, port 5060, logging every
-# message it receives to $WORK/HOST.log.
+# uas_start HOST [extra sipp args]: a sipp backend on HOST's address, port
+# 5060 (scenario $UAS_SCEN, default uas.xml), logging every message it
+# receives to $WORK/HOST.log.
 uas_start() {
 	local h=$1
-	nsx "$h" sipp -sf "$SCEN_DIR/uas.xml" -i "${BE_IP[$h]}" -p 5060 \
+	shift
+	nsx "$h" sipp -sf "$SCEN_DIR/${UAS_SCEN:-uas.xml}" -i "${BE_IP[$h]}" -p 5060 \
 		-trace_logs -log_file "$WORK/$h.log" \
 		-trace_err -error_file "$WORK/$h.err.log" \
-		-nostdin >"$WORK/$h.screen" 2>&1 </dev/null &
+		-nostdin "$@" >"$WORK/$h.screen" 2>&1 </dev/null &
 	: >"$WORK/$h.log"
 }
 
