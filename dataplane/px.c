@@ -455,7 +455,13 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	 * not that some backend is (RFC 3261 §11). */
 	if (m->method == SIP_M_OPTIONS && ru.user.len == 0 && is_us(pc, ru.host, ru.port) &&
 	    sip_hdr_first(m, SIP_H_ROUTE) == NULL)
-		return px_answer(cnt, m, &via, src_ip, src_port, 200, "OK", out, out_cap, res);
+	{
+		if (px_answer(cnt, m, &via, src_ip, src_port, 200, "OK", out, out_cap, res) ==
+		    PX_REPLY)
+			return PX_REPLY;
+		cnt_drop(cnt, CNT_DROP_TOO_BIG); /* the answer would exceed the MTU */
+		return PX_DROP;
+	}
 
 	src_bk = bk_set_by_addr(bks, src_ip, src_port);
 
@@ -582,7 +588,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 
 	/* §18.3: bytes past Content-Length are not part of the message. */
 	len = ed_apply(&ed, m->buf, (uint16_t)(m->body_off + m->body_len), out, out_cap);
-	if (len < 0 || len > pc->max_len)
+	if (len < 0) /* more than out_cap, which px_process capped at max_len */
 		return REFUSE(CNT_DROP_TOO_BIG, 513, "Message Too Large");
 #undef REFUSE
 	res->dst_ip = dst_ip;
@@ -697,7 +703,7 @@ px_response(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg
 		return PX_DROP;
 	}
 	len = ed_apply(&ed, m->buf, (uint16_t)(m->body_off + m->body_len), out, out_cap);
-	if (len < 0 || len > pc->max_len) {
+	if (len < 0) { /* more than out_cap, capped at max_len */
 		cnt_drop(cnt, CNT_DROP_TOO_BIG);
 		return PX_DROP;
 	}
@@ -728,6 +734,11 @@ px_process(const struct px_conf *pc, struct cnt_core *cnt, const char *in,
 	struct sip_msg m;
 	enum sip_err e;
 
+	/* Nothing larger than the MTU allows leaves, forwarded or ours: a
+	 * reply copies the request's Via/From/To/Call-ID/CSeq lines and can
+	 * outgrow it too. */
+	if (out_cap > pc->max_len)
+		out_cap = pc->max_len;
 	e = sip_parse_msg(in, in_len, &m);
 	if (e == SIP_OK)
 		return m.is_request ?

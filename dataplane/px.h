@@ -60,8 +60,9 @@ struct px_res {
 
 /*
  * Process the SIP datagram in[0..in_len) that came from src_ip:src_port
- * (network order, host order). out must have room for out_cap bytes
- * (out_cap >= in_len + 256 is always enough). Updates cnt (requests by
+ * (network order, host order). out must have room for out_cap bytes;
+ * nothing longer than pc->max_len is ever written (a request whose result
+ * would be is answered 513, a response dropped as too_big). Updates cnt (requests by
  * method, responses by class, local replies, drop reasons, forwards).
  * Returns the action; *res is set for PX_FORWARD and PX_REPLY.
  * Never reads outside in[0..in_len) nor writes outside out[0..out_cap).

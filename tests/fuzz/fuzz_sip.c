@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer target for the SIP parser: the datagram parser, then the value
+ * libFuzzer target for the SIP parser and the stateless proxy: the whole of
+ * px_process on the datagram (from a client and from a backend, so both
+ * routing paths and every edit run), then the datagram parser and the value
  * parsers a proxy runs on the headers it reads (Via, Route, Record-Route, To,
- * From, Contact, CSeq). Built with -DSIPLB_LIBFUZZER and -fsanitize=fuzzer
+ * From, Contact, CSeq).
+ *
+ * The fuzzer build, from the repository root (rte_eal only for the CPU-flag
+ * probe of rte_hash_crc):
+ *   clang $(pkg-config --cflags libdpdk | sed 's/-march=corei7//') -march=native \
+ *     -Idataplane -O1 -g -D_GNU_SOURCE -DSIPLB_LIBFUZZER \
+ *     -fsanitize=fuzzer,address,undefined -o fuzz_sip tests/fuzz/fuzz_sip.c \
+ *     dataplane/sip.c dataplane/px.c dataplane/bk.c dataplane/mgl.c -lrte_eal
+ *   ./fuzz_sip -max_len=2000 -max_total_time=240 CORPUS_DIR  (seed: tests/fixtures/sip) Built with -DSIPLB_LIBFUZZER and -fsanitize=fuzzer
  * it is a fuzzer; without, main() replays the files named on the command line
  * (the fixtures) so the same code runs in the ordinary test suite.
  */
@@ -12,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
+
+#include "bk.h"
+#include "px.h"
 #include "sip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +43,42 @@ fuzz_nameaddrs(struct sv v)
 	}
 }
 
+#define FZ_IP(d) rte_cpu_to_be_32(0xc6120000u | (d)) /* 198.18.0.d */
+
+/* The proxy on data, as siplb 198.18.0.10 with backends .21 and .22: the
+ * output must fit its buffer and a forward must have a destination. */
+static void
+fuzz_proxy(const uint8_t *data, size_t size)
+{
+	static struct px_conf pc;
+	static struct bk_set *bks;
+	static struct cnt_core cnt;
+	static char out[2048];
+	struct px_res res;
+	enum px_act a;
+
+	if (bks == NULL) {
+		struct bk b[2] = {
+			{ .addr = FZ_IP(21), .port = 5060, .weight = 1, .name = "be1" },
+			{ .addr = FZ_IP(22), .port = 5060, .weight = 2, .name = "be2" },
+		};
+
+		bks = bk_set_create(b, 2);
+		if (bks == NULL)
+			abort();
+		px_conf_init(&pc, FZ_IP(10), 5060, 1500, true, bks);
+	}
+	/* from the client, then as if from be1 */
+	for (int i = 0; i < 2; i++) {
+		memset(&res, 0, sizeof(res));
+		a = px_process(&pc, &cnt, (const char *)data, (uint16_t)size,
+			       i ? FZ_IP(21) : FZ_IP(2), 5060, out, sizeof(out), &res);
+		if (a != PX_DROP && (res.len == 0 || res.len > sizeof(out) ||
+				     res.len > pc.max_len || res.dst_port == 0))
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,6 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > UINT16_MAX)
 		return 0;
+	fuzz_proxy(data, size);
 	if (sip_parse_msg((const char *)data, (uint16_t)size, &msg) != SIP_OK)
 		return 0;
 	(void)sip_method_name((enum sip_method)msg.method);

@@ -594,6 +594,29 @@ too_big_gets_513(void **state)
 	assert_int_equal(f->cnt.drop[CNT_DROP_TOO_BIG], 1);
 }
 
+/* An answer copies the request's Via/From/To/Call-ID/CSeq lines, so it can
+ * outgrow the MTU too (found by fuzzing): it is not sent, and the request
+ * is counted under its reason. */
+static void
+answer_larger_than_mtu_not_sent(void **state)
+{
+	struct fx *f = *state;
+	static char msg[1600];
+	int n;
+
+	n = snprintf(msg, sizeof(msg),
+		     "OPTIONS sip:s@198.18.0.10 SIP/2.0\r\n"
+		     "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-big\r\n"
+		     "From: <sip:a@x>;tag=1\r\nCSeq: 1 OPTIONS\r\n");
+	while (n < 1340)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "To: <sip:%0100d@y>\r\n", n);
+	snprintf(msg + n, sizeof(msg) - (size_t)n, "Content-Length: 0\r\n\r\n");
+	assert_true(strlen(msg) <= 1472);
+	assert_int_equal(run(f, msg, CLIENT, 5060), PX_DROP);
+	assert_int_equal(f->cnt.drop[CNT_DROP_SIP_CALL_ID], 1);
+	assert_int_equal(f->cnt.reply[CNT_REPLY_R400], 0);
+}
+
 static void
 no_backend_gets_503(void **state)
 {
@@ -674,6 +697,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(malformed_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(bytes_past_content_length_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(too_big_gets_513, setup, teardown),
+		cmocka_unit_test_setup_teardown(answer_larger_than_mtu_not_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_backend_gets_503, setup, teardown),
 		cmocka_unit_test_setup_teardown(fixtures_never_crash, setup, teardown),
 	};
