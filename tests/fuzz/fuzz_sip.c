@@ -12,9 +12,9 @@
  *     -Idataplane -O1 -g -D_GNU_SOURCE -DSIPLB_LIBFUZZER \
  *     -fsanitize=fuzzer,address,undefined -o fuzz_sip tests/fuzz/fuzz_sip.c \
  *     dataplane/sip.c dataplane/px.c dataplane/bk.c dataplane/mgl.c -lrte_eal
- *   ./fuzz_sip -max_len=2000 -max_total_time=240 CORPUS_DIR  (seed: tests/fixtures/sip) Built with -DSIPLB_LIBFUZZER and -fsanitize=fuzzer
- * it is a fuzzer; without, main() replays the files named on the command line
- * (the fixtures) so the same code runs in the ordinary test suite.
+ *   ./fuzz_sip -max_len=2000 -max_total_time=240 CORPUS  # seed: tests/fixtures/sip
+ * Built without -DSIPLB_LIBFUZZER, main() replays the files named on the
+ * command line (the fixtures), so the same code runs in the unit suite.
  */
 #include <stddef.h>
 #include <stdint.h>
