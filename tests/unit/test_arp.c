@@ -62,20 +62,7 @@ tx_free_all(void)
 	ntx = 0;
 }
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	mp = test_dpdk_init("test_arp", NB_MBUF);
-	return mp == NULL ? -1 : 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return test_dpdk_fini(mp, NB_MBUF);
-}
+TEST_DPDK_GROUP("test_arp", NB_MBUF)
 
 static void
 reset_cache(void)

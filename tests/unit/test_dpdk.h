@@ -38,4 +38,22 @@ test_dpdk_fini(struct rte_mempool *mp, unsigned n)
 	return rc;
 }
 
+/*
+ * group_setup() and group_teardown() for cmocka_run_group_tests(): start the
+ * EAL with a pool of n mbufs in the test's `mp`, and check at the end that
+ * every mbuf came back.
+ */
+#define TEST_DPDK_GROUP(name, n)                                 \
+	static int group_setup(void **state)                     \
+	{                                                        \
+		(void)state;                                     \
+		mp = test_dpdk_init(name, n);                    \
+		return mp == NULL ? -1 : 0;                      \
+	}                                                        \
+	static int group_teardown(void **state)                  \
+	{                                                        \
+		(void)state;                                     \
+		return test_dpdk_fini(mp, n);                    \
+	}
+
 #endif

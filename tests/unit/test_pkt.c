@@ -87,20 +87,7 @@ ref_fix_ip(struct rte_ipv4_hdr *ip)
 
 /* ---- fixtures ---- */
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	mp = test_dpdk_init("test_pkt", NB_MBUF);
-	return mp == NULL ? -1 : 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return test_dpdk_fini(mp, NB_MBUF);
-}
+TEST_DPDK_GROUP("test_pkt", NB_MBUF)
 
 /* Every test must give back every mbuf it took. The baseline is the full
  * pool unless an earlier test failed half-way, whose leak is not blamed on

@@ -699,20 +699,7 @@ test_random(void **state)
 	tmr_wheel_free(m.w);
 }
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	mp = test_dpdk_init("test_tmr", NB_MBUF);
-	return mp == NULL ? -1 : 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return test_dpdk_fini(mp, NB_MBUF);
-}
+TEST_DPDK_GROUP("test_tmr", NB_MBUF)
 
 int
 main(void)

@@ -753,20 +753,7 @@ test_branch(void **state)
 						       TXN_BRANCH_LEN - 1 }, &h, &k), -1);
 }
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	mp = test_dpdk_init("test_txn", NB_MBUF);
-	return mp == NULL ? -1 : 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	return test_dpdk_fini(mp, NB_MBUF);
-}
+TEST_DPDK_GROUP("test_txn", NB_MBUF)
 
 int
 main(void)
