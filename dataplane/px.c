@@ -409,7 +409,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	const struct sip_hdr *via_h, *cid_h, *cseq_h, *to_h, *mf_h, *rt_h, *rr_h;
 	struct sip_via via;
 	struct sip_uri ru, u;
-	struct sv via_rest, cseq_method, tag, bk_name = { 0 };
+	struct sv cseq_method, tag, bk_name = { 0 };
 	uint32_t cseq_num, mf = 70, dst_ip = 0;
 	uint16_t dst_port = 0, top_off;
 	int dst_bk = -1, src_bk, len;
@@ -423,7 +423,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 
 	/* §16.3: reasonable syntax of what a proxy needs. */
 	via_h = sip_hdr_first(m, SIP_H_VIA);
-	if (via_h == NULL || sip_via_parse(via_h->value, &via, &via_rest) < 0) {
+	if (via_h == NULL || sip_via_parse(via_h->value, &via, NULL) < 0) {
 		cnt_drop(cnt, CNT_DROP_SIP_VIA);
 		return PX_DROP;
 	}
@@ -454,8 +454,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	 * peers send to their next hop. Answered here, so it says siplb is up,
 	 * not that some backend is (RFC 3261 §11). */
 	if (m->method == SIP_M_OPTIONS && ru.user.len == 0 && is_us(pc, ru.host, ru.port) &&
-	    sip_hdr_first(m, SIP_H_ROUTE) == NULL)
-	{
+	    sip_hdr_first(m, SIP_H_ROUTE) == NULL) {
 		if (px_answer(cnt, m, &via, src_ip, src_port, 200, "OK", out, out_cap, res) ==
 		    PX_REPLY)
 			return PX_REPLY;
