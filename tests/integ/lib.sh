@@ -339,6 +339,14 @@ uas_start() {
 	: >"$WORK/$h.log"
 }
 
+# uas_up HOST...: a sipp backend on each HOST (scenario UAS_SCEN, default
+# uas.xml), each waited for until it has its UDP socket.
+uas_up() {
+	local h
+	for h in "$@"; do uas_start "$h"; done
+	for h in "$@"; do uas_wait_bound "$h"; done
+}
+
 # uas_wait_bound HOST: wait (bounded) until HOST's sipp has its UDP socket.
 uas_wait_bound() {
 	local h=$1 i
@@ -456,8 +464,7 @@ calls_test() {
 	shift 3
 	local spec=("$@") bes=() s h rc=0 target before after
 	for s in "${spec[@]}"; do bes+=("${s%%:*}"); done
-	for h in "${bes[@]}"; do uas_start "$h"; done
-	for h in "${bes[@]}"; do uas_wait_bound "$h"; done
+	uas_up "${bes[@]}"
 
 	if [ "${DIRECT:-0}" = 1 ]; then
 		log "DIRECT=1: no siplb, the UAC calls ${bes[0]} directly"

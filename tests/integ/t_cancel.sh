@@ -17,9 +17,7 @@ CALLS=${CALLS:-200}
 RATE=${RATE:-20}
 
 net_up be1 be2
-for h in be1 be2; do UAS_SCEN=uas_cancel.xml uas_start "$h"; done
-uas_wait_bound be1
-uas_wait_bound be2
+UAS_SCEN=uas_cancel.xml uas_up be1 be2
 lb_start "$DEMO_CONF" || die "siplb did not start"
 before=$(lb_stats)
 

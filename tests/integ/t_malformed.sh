@@ -12,10 +12,7 @@ N=20
 CALLS=${CALLS:-1000}
 KINDS=garbage,empty,truncated,badstart,sip3,clen,nocallid,badcksum
 net_up be1 be2
-uas_start be1
-uas_start be2
-uas_wait_bound be1
-uas_wait_bound be2
+uas_up be1 be2
 lb_start "$DEMO_CONF" || die "siplb did not start"
 before=$(lb_stats)
 

@@ -8,10 +8,7 @@ set -euo pipefail
 
 N=3
 net_up be1 be2
-uas_start be1
-uas_start be2
-uas_wait_bound be1
-uas_wait_bound be2
+uas_up be1 be2
 lb_start "$DEMO_CONF" || die "siplb did not start"
 before=$(lb_stats)
 rc=0
