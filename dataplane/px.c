@@ -412,7 +412,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	struct sv cseq_method, tag, bk_name = { 0 };
 	uint32_t cseq_num, mf = 70, dst_ip = 0;
 	uint16_t dst_port = 0, top_off;
-	int dst_bk = -1, src_bk, len;
+	int dst_bk = -1, len;
 	bool have_next = false, have_bk = false;
 	struct px_edits ed;
 	char *t;
@@ -462,8 +462,6 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 		return PX_DROP;
 	}
 
-	src_bk = bk_set_by_addr(bks, src_ip, src_port);
-
 	/* §16.4: a top Route naming us is removed (loose routing, lr); its bk
 	 * parameter names the backend of the dialog. */
 	rt_h = sip_hdr_first(m, SIP_H_ROUTE);
@@ -500,8 +498,10 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 		if (uri_dest(&u, &dst_ip, &dst_port) < 0)
 			return REFUSE(CNT_DROP_SIP_DNS, 478, "Unresolvable Destination (no DNS)");
 		dst_bk = bk_set_by_addr(bks, dst_ip, dst_port);
-	} else if (have_bk && (dst_bk = bk_set_by_name(bks, bk_name)) >= 0 && dst_bk != src_bk) {
-		/* in-dialog request towards the dialog's backend */
+	} else if (have_bk && (dst_bk = bk_set_by_name(bks, bk_name)) >= 0 &&
+		   !(bks->bk[dst_bk].addr == src_ip && bks->bk[dst_bk].port == src_port)) {
+		/* in-dialog request towards the dialog's backend, unless it
+		 * comes from that backend */
 	} else if (is_us(pc, ru.host, ru.port)) {
 		/* addressed to us: the load balancing decision */
 		dst_bk = bk_set_pick(bks, cid_h->value);
@@ -560,7 +560,9 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	 * backend that holds the dialog so in-dialog requests find it again. */
 	if (pc->record_route && dialog_creating(m->method) &&
 	    sip_param_get(to_h->value, SV_LIT("tag"), &tag) == 0) {
-		int rr_bk = dst_bk >= 0 ? dst_bk : src_bk;
+		/* towards a backend: that one; else, a call from the cluster
+		 * out: the backend it comes from, if any */
+		int rr_bk = dst_bk >= 0 ? dst_bk : bk_set_by_addr(bks, src_ip, src_port);
 		uint16_t at;
 
 		rr_h = sip_hdr_first(m, SIP_H_RECORD_ROUTE);
