@@ -97,6 +97,10 @@ static const struct cfg_key keys[] = {
 	  .min_n = 1, .max_n = CFG_MAX_FAILOVER_CODES,
 	  .def_list = def_failover_codes, .def_n = 2,
 	  FL(st_failover_codes, st_n_failover_codes) },
+	{ "stateful", "t1_ms", KT_INT, KF_RELOAD, 10, 10000, .def = 500, F(st_t1_ms) },
+	{ "stateful", "wait_ms", KT_INT, KF_RELOAD, 0, 64000, .def = 5000, F(st_wait_ms) },
+	{ "stateful", "retry_after_s", KT_INT, KF_RELOAD, 1, 3600, .def = 5,
+	  F(st_retry_after_s) },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))

@@ -67,6 +67,9 @@ struct cfg {
 	uint32_t st_fr_inv_timer_ms; /* default 120000 */
 	unsigned st_n_failover_codes;
 	uint16_t st_failover_codes[CFG_MAX_FAILOVER_CODES]; /* default 500, 503 */
+	uint32_t st_t1_ms;         /* default 500: Timer A's first interval (RFC 3261 T1) */
+	uint32_t st_wait_ms;       /* default 5000: kept after the final (SER wait timer) */
+	uint32_t st_retry_after_s; /* default 5: Retry-After of the table-full 503 */
 };
 
 /*
