@@ -22,11 +22,24 @@ static const unsigned cnt_reply_codes[CNT_REPLY__COUNT] = {
 #undef CNT_X_CODE
 };
 
+/* Name of reply counter k: its code, or "other" (code 0: any other code). */
+static const char *
+cnt_reply_name(unsigned k, char name[16])
+{
+	if (cnt_reply_codes[k] == 0)
+		return "other";
+	snprintf(name, 16, "%u", cnt_reply_codes[k]);
+	return name;
+}
+
 /* Scalar counters, in output order. */
 #define CNT_SCALAR_LIST(X) \
 	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(fwd_req) X(fwd_resp) \
 	X(busy_polls) X(idle_polls) X(busy_cycles) X(idle_cycles) X(arp_rx) X(arp_req_tx) X(arp_reply_tx) \
-	X(icmp_echo)
+	X(icmp_echo) X(ack_absorbed) X(txn_live) X(txn_created) X(txn_completed) \
+	X(txn_retrans_absorbed) X(txn_resp_absorbed) X(txn_timer_a) X(txn_failover_timeout) \
+	X(txn_failover_503) X(txn_failover_code) X(txn_timeouts) X(txn_table_full) \
+	X(txn_cancels) X(handoff_out) X(handoff_in)
 
 #define CNT_X_ONE(f) +1
 #define CNT_N_SCALARS (0 CNT_SCALAR_LIST(CNT_X_ONE))
@@ -118,6 +131,7 @@ cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	      unsigned n_backends)
 {
 	const char *sep;
+	char name[16];
 
 	fputc('{', f);
 #define CNT_X_JSON(n) fprintf(f, "\"" #n "\":%" PRIu64 ",", c->n);
@@ -135,7 +149,8 @@ cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 		fprintf(f, "%s\"%uxx\":%" PRIu64, k > 1 ? "," : "", k, c->sip_resp[k]);
 	fputs("},\"reply\":{", f);
 	for (unsigned k = 0; k < CNT_REPLY__COUNT; k++)
-		fprintf(f, "%s\"%u\":%" PRIu64, k ? "," : "", cnt_reply_codes[k], c->reply[k]);
+		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", cnt_reply_name(k, name),
+			c->reply[k]);
 	fputs("},\"drop\":{", f);
 	for (unsigned k = 0; k < CNT_DROP__COUNT; k++)
 		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", cnt_drop_names[k], c->drop[k]);
@@ -181,8 +196,7 @@ cnt_dump_text(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 		cnt_text_line(f, "sip_resp", name, c->sip_resp[k]);
 	}
 	for (unsigned k = 0; k < CNT_REPLY__COUNT; k++) {
-		snprintf(name, sizeof(name), "%u", cnt_reply_codes[k]);
-		cnt_text_line(f, "reply", name, c->reply[k]);
+		cnt_text_line(f, "reply", cnt_reply_name(k, name), c->reply[k]);
 	}
 	for (unsigned k = 0; k < CNT_DROP__COUNT; k++)
 		cnt_text_line(f, "drop", cnt_drop_names[k], c->drop[k]);

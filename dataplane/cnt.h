@@ -60,7 +60,8 @@
 	X(ARP_QUEUE_FULL, "arp_queue_full", "queue of packets awaiting ARP full") \
 	X(ARP_UNRESOLVED, "arp_unresolved", "next hop never answered ARP")        \
 	X(MBUF_ALLOC, "mbuf_alloc", "mbuf pool empty")                            \
-	X(TX_FULL, "tx_full", "TX queue full")
+	X(TX_FULL, "tx_full", "TX queue full")                                    \
+	X(HANDOFF_FULL, "handoff_full", "ring to the Call-ID's owner core full")
 
 enum cnt_drop {
 #define CNT_X_ENUM(e, s, d) CNT_DROP_##e,
@@ -71,8 +72,8 @@ enum cnt_drop {
 
 /* Responses siplb itself sends. X(name, code) */
 #define CNT_REPLY_LIST(X) \
-	X(R200, 200) X(R400, 400) X(R478, 478) X(R483, 483) X(R503, 503) X(R505, 505) \
-	X(R513, 513)
+	X(R100, 100) X(R200, 200) X(R400, 400) X(R408, 408) X(R478, 478) X(R483, 483) \
+	X(R487, 487) X(R500, 500) X(R503, 503) X(R505, 505) X(R513, 513) X(ROTHER, 0)
 
 enum cnt_reply {
 #define CNT_X_ENUM(e, c) CNT_REPLY_##e,
@@ -99,6 +100,23 @@ struct cnt_core {
 	uint64_t arp_req_tx;
 	uint64_t arp_reply_tx;
 	uint64_t icmp_echo;
+	uint64_t ack_absorbed;  /* ACKs of our own non-2xx finals, ended here */
+	/* stateful mode (all 0 in stateless mode) */
+	uint64_t txn_live;             /* gauge: live INVITE transactions of this core */
+	uint64_t txn_created;
+	uint64_t txn_completed;        /* a final went upstream */
+	uint64_t txn_retrans_absorbed; /* upstream INVITE retransmissions answered here */
+	uint64_t txn_resp_absorbed;    /* backend responses not passed on: 100, final
+	                                  retransmissions, 200 to our CANCEL, stale tries */
+	uint64_t txn_timer_a;          /* INVITE retransmissions sent to a backend */
+	uint64_t txn_failover_timeout; /* failovers after fr_timer with no response */
+	uint64_t txn_failover_503;     /* failovers after a 503 */
+	uint64_t txn_failover_code;    /* failovers after another failover_codes code */
+	uint64_t txn_timeouts;         /* fr_timer / fr_inv_timer expiries ending a try */
+	uint64_t txn_table_full;       /* new INVITEs answered 503: table full */
+	uint64_t txn_cancels;          /* CANCELs matched to a transaction (answered 200) */
+	uint64_t handoff_out;          /* messages passed to the Call-ID's owner core */
+	uint64_t handoff_in;           /* messages taken from other cores */
 	uint64_t reply[CNT_REPLY__COUNT]; /* local responses sent */
 	uint64_t drop[CNT_DROP__COUNT];
 	uint64_t fwd_backend[CNT_MAX_BACKENDS]; /* requests sent to backend i */

@@ -198,11 +198,15 @@ test_json(void **state)
 	assert_non_null(end);
 	assert_string_equal(end, "\n");
 	assert_string_equal(keys, "rx_pkts,tx_pkts,rx_bytes,tx_bytes,fwd_req,fwd_resp,busy_polls,"
-				  "idle_polls,busy_cycles,idle_cycles,arp_rx,arp_req_tx,arp_reply_tx,icmp_echo,sip_req,"
-				  "sip_resp,reply,drop,drops_total,fwd_backend,");
+				  "idle_polls,busy_cycles,idle_cycles,arp_rx,arp_req_tx,arp_reply_tx,icmp_echo,"
+				  "ack_absorbed,txn_live,txn_created,txn_completed,txn_retrans_absorbed,"
+				  "txn_resp_absorbed,txn_timer_a,txn_failover_timeout,txn_failover_503,"
+				  "txn_failover_code,txn_timeouts,txn_table_full,txn_cancels,handoff_out,"
+				  "handoff_in,sip_req,sip_resp,reply,drop,drops_total,fwd_backend,");
 
 	assert_non_null(strstr(s, "{\"rx_pkts\":5,\"tx_pkts\":4,\"rx_bytes\":1234567890123,"));
-	assert_non_null(strstr(s, "\"icmp_echo\":2,\"sip_req\":{\"INVITE\":11,\"ACK\":0,"));
+	assert_non_null(strstr(s, "\"icmp_echo\":2,"));
+	assert_non_null(strstr(s, "\"handoff_in\":0,\"sip_req\":{\"INVITE\":11,\"ACK\":0,"));
 	assert_non_null(strstr(s, "\"UPDATE\":9,\"OTHER\":3},"));
 	for (int m = 0; m < SIP_M__COUNT; m++) {
 		snprintf(want, sizeof(want), "\"%s\":", sip_method_name((enum sip_method)m));
@@ -215,8 +219,11 @@ test_json(void **state)
 		char exp[256] = "\"reply\":{";
 		size_t l = strlen(exp);
 #define X_REPLY(e, code)                                                             \
-	l += (size_t)snprintf(exp + l, sizeof(exp) - l, "%s\"%u\":%" PRIu64,          \
-			      CNT_REPLY_##e ? "," : "", code, c->reply[CNT_REPLY_##e]);
+	l += code ? (size_t)snprintf(exp + l, sizeof(exp) - l, "%s\"%u\":%" PRIu64,  \
+				     CNT_REPLY_##e ? "," : "", code,                   \
+				     c->reply[CNT_REPLY_##e]) :                        \
+		    (size_t)snprintf(exp + l, sizeof(exp) - l, ",\"other\":%" PRIu64,    \
+				     c->reply[CNT_REPLY_##e]);
 		CNT_REPLY_LIST(X_REPLY)
 #undef X_REPLY
 		snprintf(exp + l, sizeof(exp) - l, "}");
