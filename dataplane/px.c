@@ -14,6 +14,7 @@
 
 #include "px.h"
 #include "sip.h"
+#include "txn.h"
 
 /*
  * The most a request needs, fixed by px_request: edits — our Route removed,
@@ -24,7 +25,8 @@
  */
 #define PX_MAX_EDITS 12
 #define PX_SCRATCH 384
-_Static_assert(6 + 25 + 18 + 4 + BK_NAME_MAX + 10 <= PX_SCRATCH, "px scratch too small");
+_Static_assert(6 + 25 + (TXN_BRANCH_LEN - 10 + 2) + 4 + BK_NAME_MAX + 10 <= PX_SCRATCH,
+	       "px scratch too small");
 
 struct px_edit {
 	uint16_t off;     /* input offset */
@@ -209,14 +211,30 @@ line_content_len(const char *p, uint16_t len)
 }
 
 /*
+ * The To tag of our own answers to a Call-ID: 8 hex digits of its hash, so
+ * the same request always gets the same answer and the ACK of an answer of
+ * ours is recognised without state.
+ */
+#define PX_TAG_LEN 8
+
+static void
+px_local_tag(const struct sip_msg *m, char *out)
+{
+	const struct sip_hdr *cid = sip_hdr_first(m, SIP_H_CALL_ID);
+
+	fmt_hex(out, cid ? crc_sv(cid->value, 0x51b1b) : 0, PX_TAG_LEN);
+}
+
+/*
  * A response of our own to request m (RFC 3261 §8.2.6): status line, the
- * request's Via, From, To (with a To tag added when it had none, §8.2.6.2),
- * Call-ID and CSeq lines, then Server and Content-Length. Returns the length,
- * or 0 if it does not fit.
+ * request's Via, From, To (with a To tag added when it had none, §8.2.6.2,
+ * except on a 100), Call-ID and CSeq lines, then Retry-After (when
+ * retry_after > 0), Server and Content-Length. Returns the length, or 0 if
+ * it does not fit.
  */
 static uint16_t
 px_reply_build(const struct sip_msg *m, uint16_t code, const char *reason,
-	       char *out, uint16_t cap)
+	       uint32_t retry_after, char *out, uint16_t cap)
 {
 	struct sv tag;
 	uint32_t o;
@@ -242,17 +260,20 @@ px_reply_build(const struct sip_msg *m, uint16_t code, const char *reason,
 			return 0;
 		memcpy(out + o, m->buf + h->off, len);
 		o += len;
-		if (h->id == SIP_H_TO && sip_param_get(h->value, SV_LIT("tag"), &tag) == 0) {
-			/* Same request, same tag: retransmissions get the same answer. */
-			const struct sip_hdr *cid = sip_hdr_first(m, SIP_H_CALL_ID);
-			uint32_t hv = cid ? crc_sv(cid->value, 0x51b1b) : 0;
-
+		if (h->id == SIP_H_TO && code > 100 &&
+		    sip_param_get(h->value, SV_LIT("tag"), &tag) == 0) {
 			memcpy(out + o, ";tag=", 5);
-			fmt_hex(out + o + 5, hv, 8);
-			o += 13;
+			px_local_tag(m, out + o + 5);
+			o += 5 + PX_TAG_LEN;
 		}
 		out[o++] = '\r';
 		out[o++] = '\n';
+	}
+	if (retry_after) {
+		n = snprintf(out + o, cap - o, "Retry-After: %u\r\n", retry_after);
+		if (n < 0 || o + (uint32_t)n >= cap)
+			return 0;
+		o += (uint32_t)n;
 	}
 	n = snprintf(out + o, cap - o, "Server: siplb\r\nContent-Length: 0\r\n\r\n");
 	if (n < 0 || o + (uint32_t)n >= cap)
@@ -264,13 +285,18 @@ static enum cnt_reply
 reply_idx(uint16_t code)
 {
 	switch (code) {
+	case 100: return CNT_REPLY_R100;
 	case 200: return CNT_REPLY_R200;
+	case 400: return CNT_REPLY_R400;
+	case 408: return CNT_REPLY_R408;
 	case 478: return CNT_REPLY_R478;
 	case 483: return CNT_REPLY_R483;
+	case 487: return CNT_REPLY_R487;
+	case 500: return CNT_REPLY_R500;
 	case 503: return CNT_REPLY_R503;
 	case 505: return CNT_REPLY_R505;
 	case 513: return CNT_REPLY_R513;
-	default: return CNT_REPLY_R400;
+	default: return CNT_REPLY_ROTHER;
 	}
 }
 
@@ -281,13 +307,13 @@ reply_idx(uint16_t code)
 static enum px_act
 px_answer(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *via,
 	  uint32_t src_ip, uint16_t src_port, uint16_t code, const char *reason,
-	  char *out, uint16_t out_cap, struct px_res *res)
+	  uint32_t retry_after, char *out, uint16_t out_cap, struct px_res *res)
 {
 	uint16_t len;
 
 	if (via == NULL || m->method == SIP_M_ACK)
 		return PX_DROP;
-	len = px_reply_build(m, code, reason, out, out_cap);
+	len = px_reply_build(m, code, reason, retry_after, out, out_cap);
 	if (len == 0)
 		return PX_DROP;
 	/* RFC 3261 §18.2.2 / RFC 3581 §4: to the source address; to the source
@@ -296,8 +322,23 @@ px_answer(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *v
 	res->dst_port = via->has_rport ? src_port : (via->port ? via->port : 5060);
 	res->len = len;
 	res->backend = -1;
+	res->picked = false;
 	cnt->reply[reply_idx(code)]++;
 	return PX_REPLY;
+}
+
+enum px_act
+px_reply(struct cnt_core *cnt, const struct sip_msg *m, uint32_t src_ip, uint16_t src_port,
+	 uint16_t code, const char *reason, uint32_t retry_after, char *out,
+	 uint16_t out_cap, struct px_res *res)
+{
+	const struct sip_hdr *vh = sip_hdr_first(m, SIP_H_VIA);
+	struct sip_via via;
+
+	if (vh == NULL || sip_via_parse(vh->value, &via, NULL) < 0)
+		return PX_DROP;
+	return px_answer(cnt, m, &via, src_ip, src_port, code, reason, retry_after, out,
+			 out_cap, res);
 }
 
 /* Refuse request m: count why, and answer code where px_answer can. */
@@ -307,7 +348,7 @@ px_refuse(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *v
 	  const char *reason, char *out, uint16_t out_cap, struct px_res *res)
 {
 	cnt_drop(cnt, why);
-	return px_answer(cnt, m, via, src_ip, src_port, code, reason, out, out_cap, res);
+	return px_answer(cnt, m, via, src_ip, src_port, code, reason, 0, out, out_cap, res);
 }
 
 /*
@@ -402,8 +443,8 @@ dialog_creating(uint8_t method)
 
 static enum px_act
 px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg *m,
-	   uint32_t src_ip, uint16_t src_port, char *out, uint16_t out_cap,
-	   struct px_res *res)
+	   uint32_t src_ip, uint16_t src_port, const struct px_opt *opt, char *out,
+	   uint16_t out_cap, struct px_res *res)
 {
 	const struct bk_set *bks = pc->bks;
 	const struct sip_hdr *via_h, *cid_h, *cseq_h, *to_h, *mf_h, *rt_h, *rr_h;
@@ -413,7 +454,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	uint32_t cseq_num, mf = 70, dst_ip = 0;
 	uint16_t dst_port = 0, top_off;
 	int dst_bk = -1, len;
-	bool have_next = false, have_bk = false;
+	bool have_next = false, have_bk = false, picked = false;
 	struct px_edits ed;
 	char *t;
 
@@ -441,6 +482,18 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	to_h = sip_hdr_first(m, SIP_H_TO);
 	if (to_h == NULL)
 		return REFUSE(CNT_DROP_SIP_TO, 400, "Bad Request (To)");
+	/* The ACK of a non-2xx final of ours (400, 503, ...) ends here: no
+	 * backend saw the request it acknowledges (§17.2.1). */
+	if (m->method == SIP_M_ACK && sip_param_get(to_h->value, SV_LIT("tag"), &tag) == 1 &&
+	    tag.len == PX_TAG_LEN) {
+		char ours[PX_TAG_LEN];
+
+		px_local_tag(m, ours);
+		if (memcmp(tag.p, ours, PX_TAG_LEN) == 0) {
+			cnt->ack_absorbed++;
+			return PX_ABSORB;
+		}
+	}
 	mf_h = sip_hdr_first(m, SIP_H_MAX_FORWARDS);
 	if (mf_h && sv_to_u32(mf_h->value, UINT32_MAX, &mf) < 0)
 		return REFUSE(CNT_DROP_SIP_MAX_FWD, 400, "Bad Request (Max-Forwards)");
@@ -455,7 +508,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	 * not that some backend is (RFC 3261 §11). */
 	if (m->method == SIP_M_OPTIONS && ru.user.len == 0 && is_us(pc, ru.host, ru.port) &&
 	    sip_hdr_first(m, SIP_H_ROUTE) == NULL) {
-		if (px_answer(cnt, m, &via, src_ip, src_port, 200, "OK", out, out_cap, res) ==
+		if (px_answer(cnt, m, &via, src_ip, src_port, 200, "OK", 0, out, out_cap, res) ==
 		    PX_REPLY)
 			return PX_REPLY;
 		cnt_drop(cnt, CNT_DROP_TOO_BIG); /* the answer would exceed the MTU */
@@ -503,10 +556,15 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 		/* in-dialog request towards the dialog's backend, unless it
 		 * comes from that backend */
 	} else if (is_us(pc, ru.host, ru.port)) {
-		/* addressed to us: the load balancing decision */
-		dst_bk = bk_set_pick(bks, cid_h->value);
+		/* addressed to us: the load balancing decision, or the
+		 * stateful proxy's next choice for it */
+		if (opt && opt->backend >= 0 && (uint32_t)opt->backend < bks->n)
+			dst_bk = opt->backend;
+		else
+			dst_bk = bk_set_pick(bks, cid_h->value);
 		if (dst_bk < 0)
 			return REFUSE(CNT_DROP_NO_BACKEND, 503, "Service Unavailable");
+		picked = true;
 	} else {
 		if (uri_dest(&ru, &dst_ip, &dst_port) < 0)
 			return REFUSE(CNT_DROP_SIP_DNS, 478, "Unresolvable Destination (no DNS)");
@@ -548,7 +606,20 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 
 	/* §16.6 step 8: our Via on top, with the §16.11 branch. */
 	top_off = via_h->off;
-	if ((t = ed_alloc(&ed, 18))) {
+	if (opt && opt->try_k >= 0) {
+		/* the transaction's branch: what follows PX_BRANCH_PREFIX */
+		const uint16_t pre = sizeof(PX_BRANCH_PREFIX) - 1, n = TXN_BRANCH_LEN - pre;
+		char b[TXN_BRANCH_LEN];
+
+		if ((t = ed_alloc(&ed, n + 2))) {
+			txn_branch_fmt(b, opt->h, (unsigned)opt->try_k);
+			memcpy(t, b + pre, n);
+			t[n] = '\r';
+			t[n + 1] = '\n';
+			ed_add(&ed, top_off, 0, pc->via, pc->via_len);
+			ed_add(&ed, top_off, 0, t, n + 2);
+		}
+	} else if ((t = ed_alloc(&ed, 18))) {
 		fmt_hex(t, px_branch_hash(m, &via), 16);
 		t[16] = '\r';
 		t[17] = '\n';
@@ -596,6 +667,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	res->dst_port = dst_port;
 	res->len = (uint16_t)len;
 	res->backend = (int16_t)dst_bk;
+	res->picked = picked;
 	cnt->fwd_req++;
 	if (dst_bk >= 0)
 		cnt->fwd_backend[dst_bk]++;
@@ -713,6 +785,7 @@ px_response(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg
 			(next_via.port ? next_via.port : 5060);
 	res->len = (uint16_t)len;
 	res->backend = -1;
+	res->picked = false;
 	cnt->fwd_resp++;
 	return PX_FORWARD;
 }
@@ -742,9 +815,7 @@ px_process(const struct px_conf *pc, struct cnt_core *cnt, const char *in,
 		out_cap = pc->max_len;
 	e = sip_parse_msg(in, in_len, &m);
 	if (e == SIP_OK)
-		return m.is_request ?
-			px_request(pc, cnt, &m, src_ip, src_port, out, out_cap, res) :
-			px_response(pc, cnt, &m, out, out_cap, res);
+		return px_msg(pc, cnt, &m, src_ip, src_port, NULL, out, out_cap, res);
 
 	/* §16.3 / §8.2.2: a request we can still answer gets 400 (505 for a
 	 * version we do not speak); anything else is only counted. */
@@ -762,4 +833,100 @@ px_process(const struct px_conf *pc, struct cnt_core *cnt, const char *in,
 	}
 	cnt_drop(cnt, drop_of_err[e]);
 	return PX_DROP;
+}
+
+enum px_act
+px_msg(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg *m,
+       uint32_t src_ip, uint16_t src_port, const struct px_opt *opt, char *out,
+       uint16_t out_cap, struct px_res *res)
+{
+	if (out_cap > pc->max_len)
+		out_cap = pc->max_len;
+	return m->is_request ?
+		px_request(pc, cnt, m, src_ip, src_port, opt, out, out_cap, res) :
+		px_response(pc, cnt, m, out, out_cap, res);
+}
+
+int
+px_txn_key(const struct sip_msg *m, struct sip_via *via, uint64_t *h)
+{
+	const struct sip_hdr *vh = sip_hdr_first(m, SIP_H_VIA);
+
+	if (vh == NULL || sip_via_parse(vh->value, via, NULL) < 0)
+		return -1;
+	*h = px_branch_hash(m, via);
+	return 0;
+}
+
+/* Append n bytes; false (and nothing written) if they do not fit. */
+static bool
+put(char *out, uint32_t *o, uint16_t cap, const char *p, size_t n)
+{
+	if (*o + n > cap)
+		return false;
+	memcpy(out + *o, p, n);
+	*o += (uint32_t)n;
+	return true;
+}
+
+/* Append a header line of m as received, with CRLF whatever it ended with. */
+static bool
+put_line(char *out, uint32_t *o, uint16_t cap, const struct sip_msg *m,
+	 const struct sip_hdr *h)
+{
+	return put(out, o, cap, m->buf + h->off, line_content_len(m->buf + h->off, h->line_len)) &&
+	       put(out, o, cap, "\r\n", 2);
+}
+
+uint16_t
+px_hop_request(const struct px_conf *pc, const struct sip_msg *inv, const struct sip_msg *resp,
+	       uint64_t h, unsigned k, char *out, uint16_t out_cap)
+{
+	const struct sip_hdr *from_h = sip_hdr_first(inv, SIP_H_FROM);
+	const struct sip_hdr *cid_h = sip_hdr_first(inv, SIP_H_CALL_ID);
+	const struct sip_hdr *cseq_h = sip_hdr_first(inv, SIP_H_CSEQ);
+	const struct sip_hdr *to_h = sip_hdr_first(resp ? resp : inv, SIP_H_TO);
+	const char *method = resp ? "ACK" : "CANCEL";
+	char b[TXN_BRANCH_LEN], num[12];
+	struct sv cseq_method;
+	uint32_t cseq_num, o = 0;
+	bool ok;
+
+	if (out_cap > pc->max_len)
+		out_cap = pc->max_len;
+	if (from_h == NULL || cid_h == NULL || cseq_h == NULL || to_h == NULL ||
+	    sip_cseq_parse(cseq_h->value, &cseq_num, &cseq_method) < 0)
+		return 0;
+	txn_branch_fmt(b, h, k);
+	num[fmt_u32(num, cseq_num)] = '\0';
+#define PUT_LIT(lit) put(out, &o, out_cap, lit, sizeof(lit) - 1)
+	/* Request line: the INVITE's Request-URI (§9.1, §17.1.1.3). */
+	ok = put(out, &o, out_cap, method, strlen(method)) && PUT_LIT(" ") &&
+	     put(out, &o, out_cap, inv->ruri.p, inv->ruri.len) &&
+	     PUT_LIT(" SIP/2.0\r\n") &&
+	     put(out, &o, out_cap, pc->via, pc->via_len) &&
+	     put(out, &o, out_cap, b + sizeof(PX_BRANCH_PREFIX) - 1,
+		 TXN_BRANCH_LEN - (sizeof(PX_BRANCH_PREFIX) - 1)) &&
+	     PUT_LIT("\r\nMax-Forwards: 70\r\n");
+	/* The Route set the forwarded INVITE carried: a top Route naming us
+	 * was consumed (§16.4). */
+	for (const struct sip_hdr *rt = sip_hdr_first(inv, SIP_H_ROUTE); ok && rt;
+	     rt = sip_hdr_next(inv, rt)) {
+		struct sv uri;
+		struct sip_uri u;
+
+		if (rt == sip_hdr_first(inv, SIP_H_ROUTE) &&
+		    sip_nameaddr_uri(rt->value, &uri, NULL) == 0 && sip_uri_parse(uri, &u) == 0 &&
+		    is_us(pc, u.host, u.port))
+			continue;
+		ok = put_line(out, &o, out_cap, inv, rt);
+	}
+	ok = ok && put_line(out, &o, out_cap, inv, from_h) &&
+	     put_line(out, &o, out_cap, resp ? resp : inv, to_h) &&
+	     put_line(out, &o, out_cap, inv, cid_h) &&
+	     PUT_LIT("CSeq: ") && put(out, &o, out_cap, num, strlen(num)) &&
+	     PUT_LIT(" ") && put(out, &o, out_cap, method, strlen(method)) &&
+	     PUT_LIT("\r\nContent-Length: 0\r\n\r\n");
+#undef PUT_LIT
+	return ok ? (uint16_t)o : 0;
 }

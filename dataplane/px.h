@@ -17,6 +17,7 @@
 
 #include "bk.h"
 #include "cnt.h"
+#include "sip.h"
 
 /* Our branch: the RFC 3261 magic cookie, then "slb", then 16 hex digits. */
 #define PX_BRANCH_PREFIX "z9hG4bKslb"
@@ -49,6 +50,8 @@ enum px_act {
 	PX_DROP = 0,  /* counted in cnt->drop[] */
 	PX_FORWARD,   /* send out[0..len) to dst_ip:dst_port */
 	PX_REPLY,     /* a response of ours: send out[0..len) to dst_ip:dst_port */
+	PX_ABSORB,    /* ends here, nothing to send: the ACK of a final of ours
+	                 (counted in cnt->ack_absorbed) */
 };
 
 struct px_res {
@@ -56,6 +59,21 @@ struct px_res {
 	uint16_t dst_port; /* host order */
 	uint16_t len;      /* bytes written to out */
 	int16_t backend;   /* backend index for a request sent to a backend, else -1 */
+	bool picked;       /* a request the load-balancing decision placed (its
+	                      Request-URI is us, no Route onwards, no dialog
+	                      backend): another backend may take it instead */
+};
+
+/*
+ * How the stateful proxy wants a request forwarded (NULL: stateless).
+ * try_k >= 0 gives our Via the transaction's branch (txn_branch_fmt of h
+ * and try_k) instead of the stateless one; backend >= 0 sends a request the
+ * decision would place (res->picked) to that backend instead (failover).
+ */
+struct px_opt {
+	uint64_t h;
+	int16_t backend;
+	int8_t try_k;
 };
 
 /*
@@ -71,5 +89,47 @@ enum px_act px_process(const struct px_conf *pc, struct cnt_core *cnt,
 		       const char *in, uint16_t in_len, uint32_t src_ip,
 		       uint16_t src_port, char *out, uint16_t out_cap,
 		       struct px_res *res);
+
+/*
+ * px_process for a datagram already parsed by sip_parse_msg (SIP_OK): the
+ * same decision, with opt (may be NULL) for a stateful request.
+ */
+enum px_act px_msg(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg *m,
+		   uint32_t src_ip, uint16_t src_port, const struct px_opt *opt, char *out,
+		   uint16_t out_cap, struct px_res *res);
+
+/*
+ * The transaction key of a request (RFC 3261 §17.2.3, §16.11): parse its top
+ * Via into *via and set *h to the hash that the stateless proxy puts in its
+ * branch (branch + sent-by, or the RFC 2543 fields). The INVITE, its
+ * retransmissions, its CANCEL and the ACK of its non-2xx final share h.
+ * Returns 0, or -1 when the top Via is missing or malformed.
+ */
+int px_txn_key(const struct sip_msg *m, struct sip_via *via, uint64_t *h);
+
+/*
+ * A response of ours to request m (RFC 3261 §8.2.6) from src_ip:src_port:
+ * code and reason, To tag added except for 100 (the same tag for every
+ * answer to a Call-ID, so retransmissions match), Retry-After when
+ * retry_after > 0. Sets *res (destination: §18.2.2 / RFC 3581) and counts it
+ * in cnt->reply. Returns PX_REPLY, or PX_DROP (not counted) for an ACK, a
+ * request without a usable Via, or an answer that does not fit out_cap.
+ */
+enum px_act px_reply(struct cnt_core *cnt, const struct sip_msg *m, uint32_t src_ip,
+		     uint16_t src_port, uint16_t code, const char *reason, uint32_t retry_after,
+		     char *out, uint16_t out_cap, struct px_res *res);
+
+/*
+ * A hop-by-hop request of ours about INVITE inv, as forwarded in try k of
+ * transaction h: CANCEL (RFC 3261 §9.1) or, with resp the non-2xx final to
+ * acknowledge, ACK (§17.1.1.3). Request-URI, From, Call-ID, CSeq number and
+ * Route are the INVITE's (a Route naming us is left out, as the forwarded
+ * INVITE left it out); To is the INVITE's for CANCEL and resp's for ACK; the
+ * single Via is ours with the try's branch. Returns the length written to
+ * out, or 0 if it does not fit out_cap.
+ */
+uint16_t px_hop_request(const struct px_conf *pc, const struct sip_msg *inv,
+			const struct sip_msg *resp, uint64_t h, unsigned k, char *out,
+			uint16_t out_cap);
 
 #endif
