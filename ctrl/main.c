@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +30,13 @@
 #include "cfg.h"
 #include "cnt.h"
 #include "px.h"
+#include "sf.h"
 #include "wrk.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
+/* Stateful mode: messages in flight from one worker to another. */
+#define HANDOFF_RING 4096
 
 static volatile sig_atomic_t sig_quit;
 static volatile sig_atomic_t sig_dump;
@@ -64,6 +68,7 @@ struct daemon {
 	struct rte_rcu_qsbr *qsbr;
 	unsigned n_wrk;
 	struct wrk *wrk[CFG_MAX_LCORES];
+	struct sf *sf[CFG_MAX_LCORES];   /* stateful mode only */
 	const char *bk_names[CFG_MAX_BACKENDS];
 };
 
@@ -192,6 +197,37 @@ backends_setup(struct daemon *d)
 	return 0;
 }
 
+/* Stateful mode: each worker's transaction table, wheel and hand-off rings. */
+static int
+stateful_setup(struct daemon *d)
+{
+	const struct cfg *c = &d->cfg;
+	struct sf_conf sc = {
+		.t1_ms = c->st_t1_ms,
+		.fr_ms = c->st_fr_timer_ms,
+		.fr_inv_ms = c->st_fr_inv_timer_ms,
+		.wait_ms = c->st_wait_ms,
+		.retry_after_s = c->st_retry_after_s,
+		.n_codes = c->st_n_failover_codes,
+	};
+	int rc;
+
+	memcpy(sc.codes, c->st_failover_codes, sizeof(sc.codes[0]) * sc.n_codes);
+	for (unsigned i = 0; i < d->n_wrk; i++) {
+		d->sf[i] = sf_create(&sc, c->st_capacity, i, d->n_wrk,
+				     (int)rte_lcore_to_socket_id(c->lcores[i]));
+		if (d->sf[i] == NULL) {
+			fprintf(stderr, "siplb: stateful.capacity %u: transaction table for "
+				"worker %u: %s\n", c->st_capacity, i, strerror(errno));
+			return -errno;
+		}
+	}
+	rc = sf_link(d->sf, d->n_wrk, HANDOFF_RING);
+	if (rc < 0)
+		fprintf(stderr, "siplb: hand-off rings: %s\n", rte_strerror(-rc));
+	return rc;
+}
+
 static int
 workers_start(struct daemon *d)
 {
@@ -223,6 +259,7 @@ workers_start(struct daemon *d)
 			.quit = &quit,
 			.qsbr = d->qsbr,
 			.qsbr_id = c->lcores[i],
+			.sf = d->sf[i],
 		};
 		char name[RTE_RING_NAMESIZE];
 
@@ -281,6 +318,7 @@ main(int argc, char **argv)
 	char *eal_argv[CFG_MAX_EAL_ARGS + 2];
 	bool check = false, launched = false;
 	int opt, rc, status = 1;
+	uint64_t n_mbufs;
 	unsigned room;
 
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -332,12 +370,6 @@ main(int argc, char **argv)
 			"expect lower throughput\n");
 
 	d->n_wrk = d->cfg.n_lcores;
-	if (d->cfg.mode == CFG_MODE_STATEFUL) {
-		/* Accepted by the loader so configs stay valid; refused here rather
-		 * than silently run with a different behaviour. */
-		fprintf(stderr, "%s: sip.mode: \"stateful\" is not implemented yet\n", path);
-		goto out;
-	}
 	if (check_lcores(&d->cfg) < 0)
 		goto out;
 	/* One frame of interface.mtu must fit one mbuf: the parser works on a
@@ -345,20 +377,40 @@ main(int argc, char **argv)
 	room = RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + d->cfg.mtu;
 	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
 		room = RTE_MBUF_DEFAULT_BUF_SIZE;
-	d->mp = rte_pktmbuf_pool_create("mbufs", 8192 * d->n_wrk + 4096, 256, 0,
+	/* RX/TX rings and bursts; in stateful mode also two mbufs per
+	 * transaction (the INVITE, the last response sent upstream) and the
+	 * hand-off rings. */
+	n_mbufs = 8192 * d->n_wrk + 4096;
+	if (d->cfg.mode == CFG_MODE_STATEFUL)
+		n_mbufs += (uint64_t)d->n_wrk * (2 * (uint64_t)d->cfg.st_capacity +
+						 HANDOFF_RING * (d->n_wrk - 1));
+	if (n_mbufs > UINT32_MAX) {
+		fprintf(stderr, "%s: stateful.capacity: %" PRIu64 " mbufs needed, more than "
+			"a pool holds\n", path, n_mbufs);
+		goto out;
+	}
+	d->mp = rte_pktmbuf_pool_create("mbufs", (unsigned)n_mbufs, 256, 0,
 					(uint16_t)room, (int)rte_socket_id());
 	if (d->mp == NULL) {
-		fprintf(stderr, "siplb: mbuf pool: %s\n", rte_strerror(rte_errno));
+		fprintf(stderr, "siplb: mbuf pool of %" PRIu64 " mbufs of %u bytes: %s\n",
+			n_mbufs, room, rte_strerror(rte_errno));
 		goto out;
 	}
 	if (backends_setup(d) < 0 || port_setup(d) < 0)
+		goto out;
+	if (d->cfg.mode == CFG_MODE_STATEFUL && stateful_setup(d) < 0)
 		goto out;
 	rc = workers_start(d);
 	launched = true;
 	if (rc < 0)
 		goto stop;
-	fprintf(stderr, "siplb: ready: %s port %u, %u worker(s), %u backend(s), stateless mode\n",
-		d->pc->host, d->cfg.port_id, d->n_wrk, d->bks->n);
+	if (d->cfg.mode == CFG_MODE_STATEFUL)
+		fprintf(stderr, "siplb: ready: %s port %u, %u worker(s), %u backend(s), "
+			"stateful mode, %u transactions per worker\n", d->pc->host,
+			d->cfg.port_id, d->n_wrk, d->bks->n, d->cfg.st_capacity);
+	else
+		fprintf(stderr, "siplb: ready: %s port %u, %u worker(s), %u backend(s), "
+			"stateless mode\n", d->pc->host, d->cfg.port_id, d->n_wrk, d->bks->n);
 	run(d);
 	status = 0;
 stop:
@@ -382,6 +434,7 @@ out:
 		if (d->wrk[i])
 			rte_ring_free(d->wrk[i]->arp_inbox);
 		rte_free(d->wrk[i]);
+		sf_free(d->sf[i]);
 	}
 	rte_free(d->qsbr);
 	rte_free(d->pc);

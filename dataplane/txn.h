@@ -79,12 +79,13 @@ struct txn {
 	                           worker moves it in between (enum txn_state) */
 	uint8_t try_k;          /* worker: current try k (0..TXN_TRY_MAX), in our branch */
 	uint8_t backend;        /* worker: backend index of the current try */
-	uint8_t flags;          /* table: TXN_F_*; 0 on insert */
+	uint8_t flags;          /* table sets TXN_F_* (0 on insert); the worker may
+	                           use the bits above them */
 	uint16_t port;          /* table: upstream top Via sent-by port, as parsed (0: absent) */
 	uint8_t branch_len;     /* table: length of branch[] (0 when hash-only) */
 	uint8_t host_len;       /* table: length of host[] (0 when hash-only) */
 	uint16_t best_status;   /* worker: best final status so far, 0 = none */
-	uint16_t src_port;      /* worker: upstream UDP source port, network order */
+	uint16_t src_port;      /* worker: upstream UDP source port, host order */
 	uint32_t src_ip;        /* worker: upstream IPv4 source, network order */
 	/* key copies, read by txn_lookup_up and txn_insert: §17.2.3 matching */
 	char branch[TXN_BRANCH_MAX]; /* table: upstream top Via branch */
@@ -101,6 +102,9 @@ struct txn {
 	struct tmr_node timer_b;    /* fr_timer (no provisional) / fr_inv_timer (no final) */
 	struct tmr_node timer_d;    /* wait after the final (Timer D-like) */
 	uint64_t tried[4];          /* worker: bitmap of backends tried (256 = MGL_MAX_BACKENDS) */
+	uint32_t dst_ip;            /* worker: next hop of the current try, network order */
+	uint32_t a_ms;              /* worker: Timer A's current interval */
+	uint16_t dst_port;          /* worker: its port, host order */
 } __rte_aligned(32);
 
 /*

@@ -7,6 +7,7 @@
 #include <rte_ring_elem.h>
 
 #include "pkt.h"
+#include "sf.h"
 #include "wrk.h"
 
 static void
@@ -96,6 +97,9 @@ wrk_init(struct wrk *w, const struct wrk_params *p)
 	w->announce = p->announce;
 	w->n_tx = 0;
 	w->arp_inbox = p->arp_inbox;
+	w->sf = p->sf;
+	if (w->sf)
+		w->sf->w = w;
 	arp_cache_init(&w->arp, p->addr, &p->mac, p->mp, wrk_tx, w, &w->cnt, w->hz);
 }
 
@@ -108,14 +112,43 @@ wrk_next_hop(const struct wrk *w, uint32_t dst)
 	return w->has_gateway ? w->gateway : 0;
 }
 
-static void
+void
+wrk_send(struct wrk *w, struct rte_mbuf *o, uint16_t len, uint32_t dst_ip,
+	 uint16_t dst_port, uint64_t now)
+{
+	uint32_t nh = wrk_next_hop(w, dst_ip);
+
+	if (unlikely(nh == 0)) {
+		cnt_drop(&w->cnt, CNT_DROP_NO_ROUTE);
+		rte_pktmbuf_free(o);
+		return;
+	}
+	pkt_udp_build(o, &w->mac, &w->mac, w->addr, dst_ip, w->sip_port, dst_port, len);
+	arp_output(&w->arp, nh, o, now);
+}
+
+void
+wrk_resend(struct wrk *w, struct rte_mbuf *o, uint64_t now)
+{
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(o, const struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	uint32_t nh = wrk_next_hop(w, ip->dst_addr);
+
+	if (unlikely(nh == 0)) {
+		cnt_drop(&w->cnt, CNT_DROP_NO_ROUTE);
+		return;
+	}
+	rte_mbuf_refcnt_update(o, 1);
+	arp_output(&w->arp, nh, o, now);
+}
+
+void
 wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
 	const struct pkt_view *v, uint64_t now)
 {
 	struct rte_mbuf *o;
 	struct px_res res;
 	enum px_act act;
-	uint32_t nh;
 	char *out;
 
 	o = rte_pktmbuf_alloc(w->mp);
@@ -128,19 +161,11 @@ wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
 	act = px_process(pc, &w->cnt, v->payload, v->payload_len, v->src_ip, v->sport,
 			 out, (uint16_t)(rte_pktmbuf_tailroom(o) - PKT_HDR_LEN), &res);
 	rte_pktmbuf_free(m);
-	if (act == PX_DROP) {
+	if (act != PX_FORWARD && act != PX_REPLY) {
 		rte_pktmbuf_free(o);
 		return;
 	}
-	nh = wrk_next_hop(w, res.dst_ip);
-	if (unlikely(nh == 0)) {
-		cnt_drop(&w->cnt, CNT_DROP_NO_ROUTE);
-		rte_pktmbuf_free(o);
-		return;
-	}
-	pkt_udp_build(o, &w->mac, &w->mac, w->addr, res.dst_ip, w->sip_port,
-		      res.dst_port, res.len);
-	arp_output(&w->arp, nh, o, now);
+	wrk_send(w, o, res.len, res.dst_ip, res.dst_port, now);
 }
 
 #define WRK_PREFETCH 2
@@ -163,6 +188,9 @@ wrk_handle_burst(struct wrk *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now
 	const struct px_conf *pc = __atomic_load_n(w->conf, __ATOMIC_ACQUIRE);
 	struct pkt_view v;
 
+	if (w->sf)
+		sf_clock(w->sf, pc, now);
+
 	/* A frame is read whole (checksum, then parse): bring the next ones
 	 * into cache while this one is processed. */
 	for (uint16_t i = 0; i < n && i < WRK_PREFETCH; i++)
@@ -177,7 +205,10 @@ wrk_handle_burst(struct wrk *w, struct rte_mbuf **pkts, uint16_t n, uint64_t now
 		switch (pkt_classify(m, w->addr, &v)) {
 		case PKT_UDP:
 			if (likely(v.dport == w->sip_port)) {
-				wrk_sip(w, pc, m, &v, now);
+				if (w->sf)
+					sf_input(w->sf, m, &v);
+				else
+					wrk_sip(w, pc, m, &v, now);
 				break;
 			}
 			cnt_drop(&w->cnt, CNT_DROP_UDP_PORT);
@@ -234,6 +265,17 @@ wrk_main(void *arg)
 		} else {
 			w->cnt.idle_polls++;
 			w->cnt.idle_cycles += now - prev;
+		}
+		if (w->sf) {
+			/* hand-offs and timers are work too */
+			sf_clock(w->sf, __atomic_load_n(w->conf, __ATOMIC_ACQUIRE), now);
+			if (sf_poll(w->sf)) {
+				wrk_flush(w);
+				uint64_t t = rte_rdtsc();
+
+				w->cnt.busy_cycles += t - now;
+				now = t;
+			}
 		}
 		prev = now;
 		if (unlikely(w->arp_inbox && !rte_ring_empty(w->arp_inbox)))

@@ -23,7 +23,10 @@
 
 #include "arp.h"
 #include "cnt.h"
+#include "pkt.h"
 #include "px.h"
+
+struct sf;
 
 #define WRK_RX_BURST 32
 #define WRK_TX_BURST 64
@@ -60,6 +63,7 @@ struct wrk {
 	struct rte_rcu_qsbr *qsbr; /* may be NULL */
 	unsigned qsbr_id;
 	bool announce;             /* send a gratuitous ARP at start */
+	struct sf *sf;             /* stateful mode: this worker's; NULL: stateless */
 
 	/* set by wrk_set_peers before launch; read by this worker */
 	struct rte_ring *arp_inbox;  /* many producers (peers), this consumer */
@@ -92,6 +96,7 @@ struct wrk_params {
 	struct rte_rcu_qsbr *qsbr;
 	unsigned qsbr_id;
 	struct rte_ring *arp_inbox;  /* elements struct wrk_arp_msg; NULL alone */
+	struct sf *sf;               /* stateful mode; NULL: stateless */
 };
 
 /* Set up w (zeroed by the caller, e.g. rte_zmalloc) before launching it. */
@@ -111,5 +116,23 @@ void wrk_handle_burst(struct wrk *w, struct rte_mbuf **pkts, uint16_t n, uint64_
 
 /* Send what is buffered. */
 void wrk_flush(struct wrk *w);
+
+/*
+ * Send the SIP message of len bytes that o holds at PKT_HDR_LEN to
+ * dst_ip:dst_port (network order, host order): headers, next hop, ARP, TX.
+ * Takes o (dropped and counted when there is no route).
+ */
+void wrk_send(struct wrk *w, struct rte_mbuf *o, uint16_t len, uint32_t dst_ip,
+	      uint16_t dst_port, uint64_t now);
+
+/*
+ * Send again a frame wrk_send sent, which the caller still holds a
+ * reference to: takes a new reference, so the caller keeps its own.
+ */
+void wrk_resend(struct wrk *w, struct rte_mbuf *o, uint64_t now);
+
+/* The stateless path for a SIP datagram described by v; takes m. */
+void wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
+	     const struct pkt_view *v, uint64_t now);
 
 #endif
