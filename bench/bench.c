@@ -11,7 +11,15 @@
  * worker's: messages it forwarded per second of wall time, while the
  * generator kept it busy (idle polls are reported so a starved worker shows).
  *
- *   siplb-bench engine [--mode stateless|bare] [--seconds N] [-- EAL args]
+ *   siplb-bench engine [--mode stateless|stateful|bare] [--seconds N] [-- EAL args]
+ *
+ * --mode stateful runs the same flow through the transaction layer: siplb
+ * answers 100 itself, absorbs the backend's 100, and keeps each INVITE
+ * transaction. The backend's INVITE responses then carry the transaction's
+ * branch. The flows repeat every 1024 calls with the same branches, so the
+ * wait after the final is set to 0 (the entry is freed at the next 1 ms
+ * tick, well before its branch comes back): the per-transaction work is all
+ * done, but fewer transactions are live at once than in production.
  *
  * Prints a progress line per second and ends with one JSON line.
  */
@@ -34,12 +42,17 @@
 #include "bk.h"
 #include "pkt.h"
 #include "px.h"
+#include "sf.h"
+#include "sip.h"
+#include "txn.h"
 #include "wrk.h"
 
 #define N_CALLS 1024
 #define N_MSGS 7
 #define RING_SIZE 4096
 #define GEN_BURST 32
+/* The daemon's default stateful.capacity: the table's size and footprint. */
+#define SF_BENCH_CAPACITY 131072
 
 static const char *const flow[N_MSGS] = {
 	/* client -> siplb */
@@ -61,7 +74,7 @@ static const char *const flow[N_MSGS] = {
 	"%SDP%",
 	/* backend -> siplb */
 	"SIP/2.0 100 Trying\r\n"
-	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb%CALL%\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=%TB%\r\n"
 	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-1;rport=5060;received=198.18.0.2\r\n"
 	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
 	"To: <sip:service@198.18.0.10>\r\n"
@@ -71,7 +84,7 @@ static const char *const flow[N_MSGS] = {
 	"Content-Length: 0\r\n"
 	"\r\n",
 	"SIP/2.0 180 Ringing\r\n"
-	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb%CALL%\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=%TB%\r\n"
 	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-1;rport=5060;received=198.18.0.2\r\n"
 	"Record-Route: <sip:198.18.0.10:5060;lr;bk=be1>\r\n"
 	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
@@ -83,7 +96,7 @@ static const char *const flow[N_MSGS] = {
 	"Content-Length: 0\r\n"
 	"\r\n",
 	"SIP/2.0 200 OK\r\n"
-	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bKslb%CALL%\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=%TB%\r\n"
 	"Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK%CALL%-1;rport=5060;received=198.18.0.2\r\n"
 	"Record-Route: <sip:198.18.0.10:5060;lr;bk=be1>\r\n"
 	"From: \"Alice\" <sip:alice@198.18.0.2>;tag=1928301774\r\n"
@@ -153,9 +166,12 @@ static const char sdp[] =
 	"a=rtcp-fb:* trr-int 1000\r\n"
 	"a=rtcp-fb:* ccm tmmbr\r\n";
 
-/* Expand a template for call number call: %CALL% (16 hex digits), %SDP%, %CLEN%. */
+/*
+ * Expand a template for call number call: %CALL% (16 hex digits), %SDP%,
+ * %CLEN%, %TB% (siplb's branch in the INVITE's responses: tb).
+ */
 static int
-expand(const char *tpl, unsigned call, char *out, size_t cap)
+expand(const char *tpl, unsigned call, const char *tb, char *out, size_t cap)
 {
 	char callid[17];
 	size_t o = 0;
@@ -171,6 +187,9 @@ expand(const char *tpl, unsigned call, char *out, size_t cap)
 		} else if (strncmp(p, "%SDP%", 5) == 0) {
 			ins = sdp;
 			p += 5;
+		} else if (strncmp(p, "%TB%", 4) == 0) {
+			ins = tb;
+			p += 4;
 		} else if (strncmp(p, "%CLEN%", 6) == 0) {
 			snprintf(num, sizeof(num), "%zu", sizeof(sdp) - 1);
 			ins = num;
@@ -207,9 +226,34 @@ ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	return rte_cpu_to_be_32(((uint32_t)a << 24) | ((uint32_t)b << 16) | ((uint32_t)c << 8) | d);
 }
 
+/*
+ * siplb's branch in the responses to call c's INVITE: stateless, any
+ * z9hG4bKslb + 16 hex; stateful, the transaction's (h of the INVITE's top
+ * Via, try 0), as the backend would echo it.
+ */
+static int
+txn_branch_of(unsigned c, bool stateful, char *tb)
+{
+	char buf[1600];
+	struct sip_msg m;
+	struct sip_via via;
+	uint64_t h;
+	int len = expand(flow[0], c, "", buf, sizeof(buf));
+
+	if (!stateful) {
+		len = expand("z9hG4bKslb%CALL%", c, "", tb, 64);
+		return len < 0 ? -1 : 0;
+	}
+	if (len < 0 || sip_parse_msg(buf, (uint16_t)len, &m) != SIP_OK ||
+	    px_txn_key(&m, &via, &h) < 0)
+		return -1;
+	tb[txn_branch_fmt(tb, h, 0)] = '\0';
+	return 0;
+}
+
 /* Build every frame of every call, checksums included, once. */
 static struct frame *
-frames_build(struct rte_mempool *mp)
+frames_build(struct rte_mempool *mp, bool stateful)
 {
 	struct frame *f = rte_zmalloc("frames", sizeof(*f) * N_CALLS * N_MSGS, 64);
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
@@ -218,9 +262,13 @@ frames_build(struct rte_mempool *mp)
 	if (f == NULL || m == NULL)
 		return NULL;
 	for (unsigned c = 0; c < N_CALLS; c++) {
+		char tb[64];
+
+		if (txn_branch_of(c, stateful, tb) < 0)
+			return NULL;
 		for (unsigned i = 0; i < N_MSGS; i++) {
 			struct frame *fr = &f[c * N_MSGS + i];
-			int len = expand(flow[i], c, buf, sizeof(buf));
+			int len = expand(flow[i], c, tb, buf, sizeof(buf));
 			bool from_client = flow[i][0] != 'S';
 			unsigned be = 0;
 
@@ -242,7 +290,7 @@ frames_build(struct rte_mempool *mp)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: siplb-bench engine [--mode stateless|bare] [--seconds N] "
+	fprintf(stderr, "usage: siplb-bench engine [--mode stateless|stateful|bare] [--seconds N] "
 		"[-- EAL args]\n");
 }
 
@@ -358,9 +406,10 @@ main(int argc, char **argv)
 		default: usage(); return 2;
 		}
 	}
-	if (strcmp(mode, "stateless") != 0 && strcmp(mode, "bare") != 0) {
-		fprintf(stderr, "siplb-bench: --mode %s: stateless or bare (stateful does "
-			"not exist yet)\n", mode);
+	bool stateful = strcmp(mode, "stateful") == 0;
+
+	if (strcmp(mode, "stateless") != 0 && strcmp(mode, "bare") != 0 && !stateful) {
+		fprintf(stderr, "siplb-bench: --mode %s: stateless, stateful or bare\n", mode);
 		return 2;
 	}
 	if (seconds < 1 || seconds > 3600) {
@@ -405,16 +454,28 @@ main(int argc, char **argv)
 	bks = bk_set_create(bkv, 2);
 	pc = rte_zmalloc("pc", sizeof(*pc), 64);
 	w = rte_zmalloc("wrk", sizeof(*w), 64);
-	frames = frames_build(mp);
+	frames = frames_build(mp, stateful);
 	if (bks == NULL || pc == NULL || w == NULL || frames == NULL) {
 		fprintf(stderr, "siplb-bench: setup failed\n");
 		return 1;
 	}
 	px_conf_init(pc, ip4(198, 18, 0, 10), 5060, 1500, true, bks);
+	/* The daemon's defaults (conf/siplb.conf), but no wait after the
+	 * final: see the header comment. */
+	struct sf_conf sc = {
+		.t1_ms = 500, .fr_ms = 2000, .fr_inv_ms = 120000, .wait_ms = 0,
+		.retry_after_s = 5, .n_codes = 2, .codes = { 500, 503 },
+	};
+	struct sf *sf = NULL;
+
+	if (stateful && (sf = sf_create(&sc, SF_BENCH_CAPACITY, 0, 1, (int)rte_socket_id())) == NULL) {
+		fprintf(stderr, "siplb-bench: transaction table: %s\n", strerror(errno));
+		return 1;
+	}
 	struct wrk_params p = {
 		.port_id = (uint16_t)port, .queue_id = 0, .sip_port = 5060, .prefix = 24,
 		.addr = ip4(198, 18, 0, 10), .mac = mac_lb, .mp = mp,
-		.conf = (struct px_conf *const *)&pc, .quit = &quit,
+		.conf = (struct px_conf *const *)&pc, .quit = &quit, .sf = sf,
 	};
 	wrk_init(w, &p);
 	arp_static_add(&w->arp, ip4(198, 18, 0, 2), &mac_cl);
@@ -427,6 +488,7 @@ main(int argc, char **argv)
 	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), next = t0 + hz, end = t0 + hz * (uint64_t)seconds;
 	uint64_t last_rx = 0, last_busy = 0, sent = 0, recv = 0, gen_fail = 0, idx = 0;
 	const unsigned total = N_CALLS * N_MSGS;
+	const uint64_t max_in_flight = stateful ? RING_SIZE / 2 : RING_SIZE;
 	struct rte_mbuf *b[GEN_BURST];
 	int sec = 0;
 
@@ -454,9 +516,10 @@ main(int argc, char **argv)
 		}
 		/* Keep the worker's RX ring full, but never more messages in
 		 * flight than the TX ring holds: every message in yields at most
-		 * one out, so the worker's TX can never find the ring full even
-		 * when this thread is descheduled. */
-		if (sent - recv + GEN_BURST < RING_SIZE &&
+		 * one out (two for a stateful INVITE: it and our 100, while the
+		 * backend's 100 yields none), so the worker's TX can never find
+		 * the ring full even when this thread is descheduled. */
+		if (sent - recv + GEN_BURST < max_in_flight &&
 		    rte_pktmbuf_alloc_bulk(mp, b, GEN_BURST) == 0) {
 			for (unsigned i = 0; i < GEN_BURST; i++) {
 				const struct frame *fr = &frames[idx];
@@ -471,8 +534,11 @@ main(int argc, char **argv)
 
 			sent += n;
 			if (n < GEN_BURST) {
+				/* Send those frames next time: skipping one would
+				 * leave its call's transaction without its final. */
 				gen_fail += GEN_BURST - n;
 				rte_pktmbuf_free_bulk(b + n, GEN_BURST - n);
+				idx = (idx + total - (GEN_BURST - n)) % total;
 			}
 		}
 		unsigned n = rte_ring_dequeue_burst(tx, (void **)b, GEN_BURST, NULL);
@@ -512,15 +578,37 @@ main(int argc, char **argv)
 	       "\"hugepages\":%s,\"seconds\":%.3f,\"msgs\":%" PRIu64 ",\"forwarded\":%" PRIu64
 	       ",\"drops\":%" PRIu64 ",\"msgs_per_sec_per_core\":%.0f,\"ns_per_msg\":%.1f,"
 	       "\"wall_msgs_per_sec\":%.0f,\"worker_busy_ratio\":%.4f,"
-	       "\"mix\":\"INVITE+SDP,100,180,200+SDP,ACK,BYE,200\"}\n",
+	       "\"mix\":\"INVITE+SDP,100,180,200+SDP,ACK,BYE,200\"",
 	       mode, rte_eal_has_hugepages() ? "true" : "false", secs, w->cnt.rx_pkts,
 	       w->cnt.fwd_req + w->cnt.fwd_resp, drops, 1e9 / ns_per_msg, ns_per_msg,
 	       wall_rate, busy);
+	if (sf) {
+		/* What one transaction costs in memory: its table entry with
+		 * its share of the bucket array and free stack, plus the two
+		 * mbufs it holds at most (the INVITE, the last response sent
+		 * upstream), each a whole pool element. */
+		const struct txn_table *t = sf->t;
+		double entry = (double)sizeof(struct txn) + sizeof(uint32_t) +
+			       (double)(t->mask + 1) * sizeof(uint32_t) / (double)t->cap;
+		unsigned mbuf = mp->header_size + mp->elt_size + mp->trailer_size;
+
+		printf(",\"bytes_per_transaction\":%.0f,\"txn_entry_bytes\":%.0f,"
+		       "\"txn_mbuf_bytes\":%u,\"txn_capacity\":%u,\"txn_created\":%" PRIu64
+		       ",\"txn_completed\":%" PRIu64 ",\"txn_live_at_end\":%" PRIu64
+		       ",\"txn_resp_absorbed\":%" PRIu64 ",\"wait_ms\":%u",
+		       entry + 2.0 * mbuf, entry, mbuf, t->cap, w->cnt.txn_created,
+		       w->cnt.txn_completed, w->cnt.txn_live, w->cnt.txn_resp_absorbed,
+		       sf->conf.wait_ms);
+	}
+	printf("}\n");
 	if (recv + drops != w->cnt.rx_pkts || gen_fail)
 		fprintf(stderr, "siplb-bench: %" PRIu64 " in, %" PRIu64 " out, %" PRIu64
 			" dropped, %" PRIu64 " not enqueued\n", w->cnt.rx_pkts, recv, drops, gen_fail);
 	(void)sent;
+	/* stateful: every INVITE must have made a transaction */
+	rc = drops || (stateful && w->cnt.txn_created == 0) ? 1 : 0;
+	sf_free(sf);
 	rte_eth_dev_stop((uint16_t)port);
 	rte_eal_cleanup();
-	return drops ? 1 : 0;
+	return rc;
 }
