@@ -591,9 +591,24 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 	}
 	if (e == NULL) /* its transaction ended: as a stateless proxy would */
 		goto stateless;
-	if (is_cancel || k != e->try_k) {
-		/* the 200 to our CANCEL; or a try we gave up: ACK its final */
-		if (!is_cancel && st >= 300 && e->invite) {
+	if (is_cancel) {
+		/* the backend has our CANCEL: stop resending it */
+		if (e->state == TXN_PROCEEDING && k == e->try_k)
+			tmr_cancel(&e->timer_a);
+		c->txn_resp_absorbed++;
+		goto absorbed;
+	}
+	if (k != e->try_k && st >= 200 && st < 300) {
+		/* A try we gave up answered 2xx after all: a call was set up
+		 * there, and only the caller can end it. 2xx always go
+		 * upstream (§16.7 step 4), as from a fork. */
+		sf_px(sf, msg, src_ip, src_port, NULL, NULL, &res);
+		passed = true;
+		goto absorbed;
+	}
+	if (k != e->try_k) {
+		/* a try we gave up: ACK its final, pass nothing on */
+		if (st >= 300 && e->invite) {
 			struct sip_msg inv;
 
 			if (sf_invite_parse(e, &inv) == 0)
