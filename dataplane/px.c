@@ -677,7 +677,8 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 /*
  * Our Via as we wrote it: a UAS copies Via values into its response unchanged
  * (RFC 3261 §8.2.6.2), so the usual case is recognised by its exact text, the
- * 16 hex digits of our branch, and then the end of the value or a comma;
+ * 16 hex digits of our branch (and ".k" of a stateful one), and then the end
+ * of the value or a comma;
  * *rest is then what sip_via_parse would give. Anything else (a received
  * added, other spacing) returns false and takes the full parse.
  */
@@ -694,6 +695,9 @@ our_via_fast(const struct px_conf *pc, struct sv value, struct sv *rest)
 		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return false;
 	p += 16;
+	/* the stateful branch's try number (txn_branch_fmt) */
+	if (e - p >= 2 && p[0] == '.' && p[1] >= '0' && p[1] <= '9')
+		p += 2;
 	while (p < e && sv_is_ws(*p))
 		p++;
 	if (p == e) {
