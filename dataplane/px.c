@@ -378,9 +378,9 @@ px_branch_hash(const struct sip_msg *m, const struct sip_via *via)
 		parts[n++] = m->ruri;
 		if ((h = sip_hdr_first(m, SIP_H_CALL_ID)))
 			parts[n++] = h->value;
+		/* not the To tag: the ACK of a non-2xx final has the
+		 * response's, which the INVITE did not (§17.2.3) */
 		if ((h = sip_hdr_first(m, SIP_H_FROM)) && sip_param_get(h->value, SV_LIT("tag"), &v))
-			parts[n++] = v;
-		if ((h = sip_hdr_first(m, SIP_H_TO)) && sip_param_get(h->value, SV_LIT("tag"), &v))
 			parts[n++] = v;
 		if ((h = sip_hdr_first(m, SIP_H_CSEQ)) && sip_cseq_parse(h->value, &num, &v) == 0) {
 			h1 = rte_hash_crc_4byte(num, h1);
@@ -916,13 +916,18 @@ px_hop_request(const struct px_conf *pc, const struct sip_msg *inv, const struct
 	 * was consumed (§16.4). */
 	for (const struct sip_hdr *rt = sip_hdr_first(inv, SIP_H_ROUTE); ok && rt;
 	     rt = sip_hdr_next(inv, rt)) {
-		struct sv uri;
+		struct sv uri, rest;
 		struct sip_uri u;
 
 		if (rt == sip_hdr_first(inv, SIP_H_ROUTE) &&
-		    sip_nameaddr_uri(rt->value, &uri, NULL) == 0 && sip_uri_parse(uri, &u) == 0 &&
-		    is_us(pc, u.host, u.port))
+		    sip_nameaddr_uri(rt->value, &uri, &rest) == 0 && sip_uri_parse(uri, &u) == 0 &&
+		    is_us(pc, u.host, u.port)) {
+			/* ours leaves; the values after it on its line stay */
+			if (rest.len)
+				ok = PUT_LIT("Route: ") && put(out, &o, out_cap, rest.p, rest.len) &&
+				     PUT_LIT("\r\n");
 			continue;
+		}
 		ok = put_line(out, &o, out_cap, inv, rt);
 	}
 	ok = ok && put_line(out, &o, out_cap, inv, from_h) &&
