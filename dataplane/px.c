@@ -460,7 +460,8 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 
 	ed.n = 0;
 	ed.used = 0;
-	cnt->sip_req[m->method]++;
+	if (opt == NULL || !opt->again)
+		cnt->sip_req[m->method]++;
 
 	/* §16.3: reasonable syntax of what a proxy needs. */
 	via_h = sip_hdr_first(m, SIP_H_VIA);

@@ -68,12 +68,14 @@ struct px_res {
  * How the stateful proxy wants a request forwarded (NULL: stateless).
  * try_k >= 0 gives our Via the transaction's branch (txn_branch_fmt of h
  * and try_k) instead of the stateless one; backend >= 0 sends a request the
- * decision would place (res->picked) to that backend instead (failover).
+ * decision would place (res->picked) to that backend instead (failover);
+ * again says the request is a kept copy sent once more (Timer A, failover).
  */
 struct px_opt {
 	uint64_t h;
 	int16_t backend;
 	int8_t try_k;
+	bool again;  /* a request counted when it came: not counted again */
 };
 
 /*

@@ -299,6 +299,7 @@ sf_send_try(struct sf *sf, struct txn *e, const struct sip_msg *inv)
 		.h = e->h,
 		.backend = e->backend == SF_NO_BACKEND ? -1 : e->backend,
 		.try_k = (int8_t)e->try_k,
+		.again = true,
 	};
 	struct px_res res;
 
@@ -327,6 +328,8 @@ sf_hop(struct sf *sf, struct txn *e, const struct sip_msg *inv, const struct sip
 		return;
 	}
 	sf->w->cnt.fwd_req++;
+	if (e->backend != SF_NO_BACKEND)
+		sf->w->cnt.fwd_backend[e->backend]++;
 	wrk_send(sf->w, o, len, e->dst_ip, e->dst_port, sf->now_tsc);
 }
 
@@ -344,16 +347,21 @@ sf_send_cancel(struct sf *sf, struct txn *e)
 	tmr_add(sf->wheel, &e->timer_a, sf->now_ms + e->a_ms);
 }
 
-/* The final went upstream: absorb retransmissions for wait_ms, then free. */
+/*
+ * The final went upstream: absorb retransmissions for wait_ms, then free.
+ * A CANCEL of ours still pending keeps Timer A (its resends) and the INVITE
+ * (to build it and to ACK the 487).
+ */
 static void
 sf_complete(struct sf *sf, struct txn *e)
 {
 	e->state = TXN_COMPLETED;
-	tmr_cancel(&e->timer_a);
+	if (!(e->flags & SF_F_CANCEL_SENT))
+		tmr_cancel(&e->timer_a);
 	tmr_cancel(&e->timer_b);
 	rte_pktmbuf_free(e->last_prov);
 	e->last_prov = NULL;
-	if (e->flags & SF_F_2XX) {
+	if ((e->flags & SF_F_2XX) && !(e->flags & SF_F_CANCELLED)) {
 		rte_pktmbuf_free(e->invite);
 		e->invite = NULL;
 	}
@@ -435,10 +443,12 @@ sf_fire(struct tmr_node *n, void *arg)
 				c->txn_timer_a++;
 			e->a_ms *= 2;
 			tmr_add(sf->wheel, &e->timer_a, sf->now_ms + e->a_ms);
-		} else if (e->state == TXN_PROCEEDING && (e->flags & SF_F_CANCEL_SENT)) {
+		} else if (e->flags & SF_F_CANCEL_SENT) {
+			/* our CANCEL, until the backend answers it or its
+			 * INVITE (§17.1.2.2), or the wait ends */
 			struct sip_msg inv;
 
-			if (sf_invite_parse(e, &inv) == 0)
+			if (e->invite && sf_invite_parse(e, &inv) == 0)
 				sf_hop(sf, e, &inv, NULL, e->try_k);
 			e->a_ms = e->a_ms * 2 < SF_T2_MS ? e->a_ms * 2 : SF_T2_MS;
 			tmr_add(sf->wheel, &e->timer_a, sf->now_ms + e->a_ms);
@@ -593,7 +603,7 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 		goto stateless;
 	if (is_cancel) {
 		/* the backend has our CANCEL: stop resending it */
-		if (e->state == TXN_PROCEEDING && k == e->try_k)
+		if (k == e->try_k && (e->flags & SF_F_CANCEL_SENT))
 			tmr_cancel(&e->timer_a);
 		c->txn_resp_absorbed++;
 		goto absorbed;
@@ -604,6 +614,15 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 		 * upstream (§16.7 step 4), as from a fork. */
 		sf_px(sf, msg, src_ip, src_port, NULL, NULL, &res);
 		passed = true;
+		if (e->state < TXN_COMPLETED) {
+			/* the call is up there: end the current try (§16.7
+			 * step 10, §16.10); once its backend sent a
+			 * provisional (§9.1), else when it does */
+			e->flags |= SF_F_2XX | SF_F_CANCELLED;
+			if (e->state == TXN_PROCEEDING)
+				sf_send_cancel(sf, e);
+			sf_complete(sf, e);
+		}
 		goto absorbed;
 	}
 	if (k != e->try_k) {
@@ -626,8 +645,12 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 			if (e->flags & SF_F_CANCELLED)
 				sf_send_cancel(sf, e);
 		}
+		if (e->state >= TXN_COMPLETED && (e->flags & SF_F_CANCELLED) &&
+		    !(e->flags & SF_F_CANCEL_SENT) && e->invite)
+			sf_send_cancel(sf, e); /* the CANCEL that waited for it */
 		if (st == 100 || e->state >= TXN_COMPLETED) {
-			/* §16.7 step 5: a 100 is hop by hop */
+			/* §16.7 step 5: a 100 is hop by hop; step 10: no
+			 * provisional after a final */
 			c->txn_resp_absorbed++;
 			goto absorbed;
 		}
@@ -653,6 +676,9 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 			sf_hop(sf, e, &inv, msg, k);
 	}
 	if (e->state >= TXN_COMPLETED) {
+		/* a retransmission, or the end of a try we CANCELled */
+		if (e->flags & SF_F_CANCEL_SENT)
+			tmr_cancel(&e->timer_a);
 		c->txn_resp_absorbed++;
 		goto absorbed;
 	}
