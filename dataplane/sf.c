@@ -310,14 +310,26 @@ sf_send_try(struct sf *sf, struct txn *e, const struct sip_msg *inv)
 	return 0;
 }
 
-/* Our CANCEL (§9.1) or ACK (resp != NULL, §17.1.1.3) of try k to its hop. */
+/*
+ * Our CANCEL (§9.1) or ACK (resp != NULL, §17.1.1.3) of try k, to where that
+ * try's INVITE went: the current try's next hop, or for an abandoned try
+ * the address its response came from (to_ip != 0), which is where we sent it.
+ */
 static void
 sf_hop(struct sf *sf, struct txn *e, const struct sip_msg *inv, const struct sip_msg *resp,
-       unsigned k)
+       unsigned k, uint32_t to_ip, uint16_t to_port)
 {
+	int b = e->backend != SF_NO_BACKEND ? e->backend : -1;
 	struct rte_mbuf *o;
 	uint16_t cap, len;
 	char *out;
+
+	if (to_ip != 0)
+		b = bk_set_by_addr(sf->pc->bks, to_ip, to_port);
+	else {
+		to_ip = e->dst_ip;
+		to_port = e->dst_port;
+	}
 
 	if ((o = sf_alloc(sf, &out, &cap)) == NULL)
 		return;
@@ -328,9 +340,9 @@ sf_hop(struct sf *sf, struct txn *e, const struct sip_msg *inv, const struct sip
 		return;
 	}
 	sf->w->cnt.fwd_req++;
-	if (e->backend != SF_NO_BACKEND)
-		sf->w->cnt.fwd_backend[e->backend]++;
-	wrk_send(sf->w, o, len, e->dst_ip, e->dst_port, sf->now_tsc);
+	if (b >= 0)
+		sf->w->cnt.fwd_backend[b]++;
+	wrk_send(sf->w, o, len, to_ip, to_port, sf->now_tsc);
 }
 
 static void
@@ -340,7 +352,7 @@ sf_send_cancel(struct sf *sf, struct txn *e)
 
 	if (sf_invite_parse(e, &inv) < 0)
 		return;
-	sf_hop(sf, e, &inv, NULL, e->try_k);
+	sf_hop(sf, e, &inv, NULL, e->try_k, 0, 0);
 	e->flags |= SF_F_CANCEL_SENT;
 	/* retransmitted on Timer A until the backend's final (§17.1.2.2) */
 	e->a_ms = sf->conf.t1_ms;
@@ -449,7 +461,7 @@ sf_fire(struct tmr_node *n, void *arg)
 			struct sip_msg inv;
 
 			if (e->invite && sf_invite_parse(e, &inv) == 0)
-				sf_hop(sf, e, &inv, NULL, e->try_k);
+				sf_hop(sf, e, &inv, NULL, e->try_k, 0, 0);
 			e->a_ms = e->a_ms * 2 < SF_T2_MS ? e->a_ms * 2 : SF_T2_MS;
 			tmr_add(sf->wheel, &e->timer_a, sf->now_ms + e->a_ms);
 		}
@@ -631,7 +643,7 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 			struct sip_msg inv;
 
 			if (sf_invite_parse(e, &inv) == 0)
-				sf_hop(sf, e, &inv, msg, k);
+				sf_hop(sf, e, &inv, msg, k, src_ip, src_port);
 		}
 		c->txn_resp_absorbed++;
 		goto absorbed;
@@ -673,7 +685,7 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 		struct sip_msg inv;
 
 		if (sf_invite_parse(e, &inv) == 0)
-			sf_hop(sf, e, &inv, msg, k);
+			sf_hop(sf, e, &inv, msg, k, 0, 0);
 	}
 	if (e->state >= TXN_COMPLETED) {
 		/* a retransmission, or the end of a try we CANCELled */
