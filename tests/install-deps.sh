@@ -10,6 +10,7 @@ PKGS=(
 	libdpdk-dev dpdk libconfig-dev libcmocka-dev   # libraries, DPDK PMDs
 	sip-tester                                     # sipp, the SIP peers
 	iproute2 ethtool iputils-ping kmod             # test network
+	nftables                                       # stateful tests: packet loss
 	python3                                        # test helpers
 )
 
