@@ -236,14 +236,21 @@ static uint16_t
 px_reply_build(const struct sip_msg *m, uint16_t code, const char *reason,
 	       uint32_t retry_after, char *out, uint16_t cap)
 {
+	size_t rlen = strlen(reason);
 	struct sv tag;
 	uint32_t o;
 	int n;
 
-	n = snprintf(out, cap, "SIP/2.0 %u %s\r\n", code, reason);
-	if (n < 0 || n >= cap)
+	/* No printf on this path: stateful mode answers every INVITE. */
+	if (code < 100 || code > 699 || 12 + rlen + 2 > cap)
 		return 0;
-	o = (uint32_t)n;
+	memcpy(out, "SIP/2.0 ", 8);
+	o = 8 + fmt_u32(out + 8, code);
+	out[o++] = ' ';
+	memcpy(out + o, reason, rlen);
+	o += (uint32_t)rlen;
+	out[o++] = '\r';
+	out[o++] = '\n';
 	for (unsigned i = 0; i < m->n_hdr; i++) {
 		const struct sip_hdr *h = &m->hdr[i];
 		uint16_t len;
@@ -275,10 +282,14 @@ px_reply_build(const struct sip_msg *m, uint16_t code, const char *reason,
 			return 0;
 		o += (uint32_t)n;
 	}
-	n = snprintf(out + o, cap - o, "Server: siplb\r\nContent-Length: 0\r\n\r\n");
-	if (n < 0 || o + (uint32_t)n >= cap)
-		return 0;
-	return (uint16_t)(o + (uint32_t)n);
+	{
+		static const char tail[] = "Server: siplb\r\nContent-Length: 0\r\n\r\n";
+
+		if (o + sizeof(tail) - 1 >= cap)
+			return 0;
+		memcpy(out + o, tail, sizeof(tail) - 1);
+		return (uint16_t)(o + sizeof(tail) - 1);
+	}
 }
 
 static enum cnt_reply
@@ -465,7 +476,9 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 
 	/* §16.3: reasonable syntax of what a proxy needs. */
 	via_h = sip_hdr_first(m, SIP_H_VIA);
-	if (via_h == NULL || sip_via_parse(via_h->value, &via, NULL) < 0) {
+	if (opt && opt->via && via_h) {
+		via = *opt->via;
+	} else if (via_h == NULL || sip_via_parse(via_h->value, &via, NULL) < 0) {
 		cnt_drop(cnt, CNT_DROP_SIP_VIA);
 		return PX_DROP;
 	}
@@ -621,7 +634,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 			ed_add(&ed, top_off, 0, t, n + 2);
 		}
 	} else if ((t = ed_alloc(&ed, 18))) {
-		fmt_hex(t, px_branch_hash(m, &via), 16);
+		fmt_hex(t, opt && opt->via ? opt->h : px_branch_hash(m, &via), 16);
 		t[16] = '\r';
 		t[17] = '\n';
 		ed_add(&ed, top_off, 0, pc->via, pc->via_len);

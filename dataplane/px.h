@@ -76,6 +76,9 @@ struct px_opt {
 	int16_t backend;
 	int8_t try_k;
 	bool again;  /* a request counted when it came: not counted again */
+	/* The top Via as px_txn_key parsed it, h being its key; NULL: px
+	 * parses it (and hashes it for the stateless branch) itself. */
+	const struct sip_via *via;
 };
 
 /*

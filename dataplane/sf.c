@@ -488,8 +488,8 @@ sf_invite(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32_t
 	  uint16_t src_port)
 {
 	struct cnt_core *c = &sf->w->cnt;
-	struct px_opt opt = { .backend = -1, .try_k = 0 };
 	struct sip_via via;
+	struct px_opt opt = { .backend = -1, .try_k = 0, .via = &via };
 	struct px_res res;
 	struct txn *e;
 
@@ -557,12 +557,14 @@ sf_cancel_ack(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint
 {
 	struct cnt_core *c = &sf->w->cnt;
 	struct sip_via via;
+	struct px_opt opt = { .backend = -1, .try_k = -1 };
 	struct px_res res;
 	struct txn *e = NULL;
-	uint64_t h;
 
-	if (px_txn_key(msg, &via, &h) == 0)
-		e = txn_lookup_up(sf->t, h, via.branch, via.host, via.port);
+	if (px_txn_key(msg, &via, &opt.h) == 0) {
+		opt.via = &via;
+		e = txn_lookup_up(sf->t, opt.h, via.branch, via.host, via.port);
+	}
 	if (e && msg->method == SIP_M_CANCEL) {
 		/* §9.2 / §16.10: answered here; the backend gets our own */
 		c->sip_req[SIP_M_CANCEL]++;
@@ -586,7 +588,8 @@ sf_cancel_ack(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint
 		rte_pktmbuf_free(m);
 		return;
 	}
-	sf_px(sf, msg, src_ip, src_port, NULL, NULL, &res);
+	/* no transaction: stateless, with the Via parsed and hashed already */
+	sf_px(sf, msg, src_ip, src_port, opt.via ? &opt : NULL, NULL, &res);
 	rte_pktmbuf_free(m);
 }
 
@@ -727,18 +730,51 @@ static bool
 sf_wanted(const struct sip_msg *msg, bool *cancel)
 {
 	const struct sip_hdr *cs;
-	struct sv meth;
-	uint32_t num;
+	struct sv v;
 
 	*cancel = false;
 	if (msg->is_request)
 		return msg->method == SIP_M_INVITE || msg->method == SIP_M_CANCEL ||
 		       msg->method == SIP_M_ACK;
+	/* CSeq's method is its last token (the value is trimmed); a
+	 * malformed CSeq is px's to refuse, wherever it is handled. */
 	cs = sip_hdr_first(msg, SIP_H_CSEQ);
-	if (cs == NULL || sip_cseq_parse(cs->value, &num, &meth) < 0)
+	if (cs == NULL || cs->value.len < 8)
 		return false;
-	*cancel = sv_eq(meth, SV_LIT("CANCEL"));
-	return *cancel || sv_eq(meth, SV_LIT("INVITE"));
+	v = (struct sv){ sv_end(cs->value) - 7, 7 };
+	if (!sv_is_ws(v.p[0]))
+		return false;
+	v.p++;
+	v.len = 6;
+	*cancel = sv_eq(v, SV_LIT("CANCEL"));
+	return *cancel || sv_eq(v, SV_LIT("INVITE"));
+}
+
+/*
+ * The branch of a response's top Via value. Our Via comes back as we wrote
+ * it (§8.2.6.2): "SIP/2.0/UDP ip:port;branch=z9hG4bKslb..." with the branch
+ * right after our text, so it is read at a fixed place; anything else takes
+ * the full parse.
+ */
+static int
+sf_our_branch(const struct sf *sf, struct sv value, struct sv *branch)
+{
+	const struct px_conf *pc = sf->pc;
+	const uint16_t pre = (uint16_t)(pc->via_len - 5 - (sizeof(PX_BRANCH_PREFIX) - 1));
+	struct sip_via via;
+
+	if (value.len >= pre + TXN_BRANCH_LEN && memcmp(value.p, pc->via + 5, pre) == 0) {
+		const char *e = value.p + pre + TXN_BRANCH_LEN;
+
+		if (e == sv_end(value) || *e == ';' || *e == ',' || sv_is_ws(*e)) {
+			*branch = (struct sv){ value.p + pre, TXN_BRANCH_LEN };
+			return 0;
+		}
+	}
+	if (sip_via_parse(value, &via, NULL) < 0)
+		return -1;
+	*branch = via.branch;
+	return 0;
 }
 
 /* A parsed message on its owner: m holds exactly the SIP message. */
@@ -759,12 +795,12 @@ sf_handle(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32_t
 		return;
 	} else {
 		const struct sip_hdr *vh = sip_hdr_first(msg, SIP_H_VIA);
-		struct sip_via via;
+		struct sv branch;
 		uint64_t h;
 		unsigned k;
 
-		if (vh && sip_via_parse(vh->value, &via, NULL) == 0 &&
-		    txn_branch_parse(via.branch, &h, &k) == 0) {
+		if (vh && sf_our_branch(sf, vh->value, &branch) == 0 &&
+		    txn_branch_parse(branch, &h, &k) == 0) {
 			sf_response(sf, m, msg, src_ip, src_port, h, k, cancel);
 			return;
 		}
