@@ -225,17 +225,59 @@ px_local_tag(const struct sip_msg *m, char *out)
 	fmt_hex(out, cid ? crc_sv(cid->value, 0x51b1b) : 0, PX_TAG_LEN);
 }
 
+static int rport_pos(struct sv params, bool *has_eq);
+
 /*
- * A response of our own to request m (RFC 3261 §8.2.6): status line, the
- * request's Via, From, To (with a To tag added when it had none, §8.2.6.2,
- * except on a 100), Call-ID and CSeq lines, then Retry-After (when
- * retry_after > 0), Server and Content-Length. Returns the length, or 0 if
- * it does not fit.
+ * Copy the request's top Via line (via is its first value, parsed) as a
+ * server puts it in its response (RFC 3261 §18.2.1, RFC 3581 §4): received
+ * when the source differs from sent-by or rport was asked for, and the value
+ * of an empty rport. Returns the bytes written (at most len + 31).
+ */
+static uint32_t
+px_reply_via(const struct sip_msg *m, const struct sip_hdr *h, const struct sip_via *via,
+	     uint32_t src_ip, uint16_t src_port, uint16_t len, char *out)
+{
+	const char *line = m->buf + h->off, *vend = sv_end(via->value);
+	const char *at = vend;
+	bool has_eq = false, add_received;
+	uint32_t o = 0, vip;
+	int pos = -1;
+
+	if (via->has_rport && via->rport == 0 && (pos = rport_pos(via->params, &has_eq)) >= 0)
+		at = via->params.p + pos;
+	add_received = via->received.len == 0 &&
+		       (via->has_rport || sip_ipv4_parse(via->host, &vip) < 0 || vip != src_ip);
+	memcpy(out, line, (size_t)(at - line));
+	o = (uint32_t)(at - line);
+	if (pos >= 0) {
+		if (!has_eq)
+			out[o++] = '=';
+		o += fmt_u32(out + o, src_port);
+	}
+	memcpy(out + o, at, (size_t)(vend - at));
+	o += (uint32_t)(vend - at);
+	if (add_received) {
+		memcpy(out + o, ";received=", 10);
+		o += 10 + fmt_ip(out + o + 10, src_ip);
+	}
+	memcpy(out + o, vend, (size_t)(line + len - vend));
+	return o + (uint32_t)(line + len - vend);
+}
+
+/*
+ * A response of our own to request m (RFC 3261 §8.2.6) from src_ip:src_port,
+ * whose top Via is via: status line, the request's Via (the top one with
+ * received and rport filled in), From, To (with a To tag added when it had
+ * none, §8.2.6.2, except on a 100), Call-ID and CSeq lines, then Retry-After
+ * (when retry_after > 0), Server and Content-Length. Returns the length, or
+ * 0 if it does not fit.
  */
 static uint16_t
-px_reply_build(const struct sip_msg *m, uint16_t code, const char *reason,
-	       uint32_t retry_after, char *out, uint16_t cap)
+px_reply_build(const struct sip_msg *m, const struct sip_via *via, uint32_t src_ip,
+	       uint16_t src_port, uint16_t code, const char *reason, uint32_t retry_after,
+	       char *out, uint16_t cap)
 {
+	const struct sip_hdr *top = sip_hdr_first(m, SIP_H_VIA);
 	size_t rlen = strlen(reason);
 	struct sv tag;
 	uint32_t o;
@@ -263,10 +305,14 @@ px_reply_build(const struct sip_msg *m, uint16_t code, const char *reason,
 			continue;
 		}
 		len = line_content_len(m->buf + h->off, h->line_len);
-		if (o + len + 32 > cap)
+		if (o + len + 48 > cap)
 			return 0;
-		memcpy(out + o, m->buf + h->off, len);
-		o += len;
+		if (h == top) {
+			o += px_reply_via(m, h, via, src_ip, src_port, len, out + o);
+		} else {
+			memcpy(out + o, m->buf + h->off, len);
+			o += len;
+		}
 		if (h->id == SIP_H_TO && code > 100 &&
 		    sip_param_get(h->value, SV_LIT("tag"), &tag) == 0) {
 			memcpy(out + o, ";tag=", 5);
@@ -324,7 +370,7 @@ px_answer(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *v
 
 	if (via == NULL || m->method == SIP_M_ACK)
 		return PX_DROP;
-	len = px_reply_build(m, code, reason, retry_after, out, out_cap);
+	len = px_reply_build(m, via, src_ip, src_port, code, reason, retry_after, out, out_cap);
 	if (len == 0)
 		return PX_DROP;
 	/* RFC 3261 §18.2.2 / RFC 3581 §4: to the source address; to the source

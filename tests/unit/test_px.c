@@ -1037,6 +1037,44 @@ reply(struct fx *f, const struct sip_msg *m, uint16_t sport, uint16_t code,
 	return a;
 }
 
+/* RFC 3261 §18.2.1 / RFC 3581 §4 in our own answers: received when the
+ * source is not the sent-by address, the rport value when asked, the other
+ * Via values of the line and the other Via lines untouched. */
+static void
+reply_via_received_rport(void **state)
+{
+	struct fx *f = *state;
+	struct sip_msg m;
+	char b[256];
+	char *in = parse("INVITE sip:service@198.18.0.10:5060 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP pc.example:5070;branch=z9hG4bK-a ,"
+			 " SIP/2.0/UDP 198.18.0.7;branch=z9hG4bK-b\r\n"
+			 "Via: SIP/2.0/UDP 198.18.0.8;branch=z9hG4bK-c;rport\r\n"
+			 "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: rv@x\r\n"
+			 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", &m);
+
+	/* no rport: received only, answered to the sent-by port */
+	assert_int_equal(reply(f, &m, 40000, 503, "Service Unavailable", 0,
+			       sizeof(f->out) - 1), PX_REPLY);
+	assert_string_equal(line(f, "Via:", 0, b, sizeof(b)),
+			    "Via: SIP/2.0/UDP pc.example:5070;branch=z9hG4bK-a;received=198.18.0.2 ,"
+			    " SIP/2.0/UDP 198.18.0.7;branch=z9hG4bK-b");
+	assert_string_equal(line(f, "Via:", 1, b, sizeof(b)),
+			    "Via: SIP/2.0/UDP 198.18.0.8;branch=z9hG4bK-c;rport");
+	assert_int_equal(f->res.dst_port, 5070);
+	test_free(in);
+
+	/* sent-by is the source and no rport: copied as it was */
+	in = parse("OPTIONS sip:198.18.0.10:5060 SIP/2.0\r\n"
+		   "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-o\r\n"
+		   "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: ro@x\r\n"
+		   "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", &m);
+	assert_int_equal(reply(f, &m, 5060, 200, "OK", 0, sizeof(f->out) - 1), PX_REPLY);
+	assert_string_equal(line(f, "Via:", 0, b, sizeof(b)),
+			    "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-o");
+	test_free(in);
+}
+
 static void
 reply_trying_and_busy(void **state)
 {
@@ -1057,8 +1095,10 @@ reply_trying_and_busy(void **state)
 	assert_int_equal(sip_parse_msg(f->out, f->out_len, &o), SIP_OK);
 	assert_false(o.is_request);
 	assert_int_equal(o.status, 100);
+	/* RFC 3581 §4: the port it came from, and received with it */
 	assert_string_equal(line(f, "Via:", 0, b, sizeof(b)),
-			    "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-rp;rport");
+			    "Via: SIP/2.0/UDP 198.18.0.2:5060;branch=z9hG4bK-rp;rport=40000;"
+			    "received=198.18.0.2");
 	assert_string_equal(line(f, "Call-ID:", 0, b, sizeof(b)), "Call-ID: rp@x");
 	assert_string_equal(line(f, "CSeq:", 0, b, sizeof(b)), "CSeq: 1 INVITE");
 	assert_string_equal(line(f, "From:", 0, b, sizeof(b)), "From: sipp <sip:sipp@198.18.0.2:5060>;tag=1");
@@ -1410,6 +1450,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(txn_key_rfc2543, setup, teardown),
 		cmocka_unit_test_setup_teardown(txn_key_bad_via, setup, teardown),
 		cmocka_unit_test_setup_teardown(reply_trying_and_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(reply_via_received_rport, setup, teardown),
 		cmocka_unit_test_setup_teardown(hop_cancel_and_ack, setup, teardown),
 		cmocka_unit_test_setup_teardown(hop_too_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(hop_route_set_as_forwarded, setup, teardown),
