@@ -504,7 +504,7 @@ sf_invite(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32_t
 			wrk_resend(sf->w, e->final, sf->now_tsc);
 		else if (e->last_prov)
 			wrk_resend(sf->w, e->last_prov, sf->now_tsc);
-		else if (e->state != TXN_COMPLETED)
+		else if (e->state < TXN_COMPLETED)
 			sf_reply(sf, msg, src_ip, src_port, 100, "Trying", 0, NULL);
 		rte_pktmbuf_free(m);
 		return;
