@@ -143,6 +143,16 @@ sf_alloc(struct sf *sf, char **out, uint16_t *cap)
 	return o;
 }
 
+/* Keep a reference to frame o in *keep (for resending), replacing the one
+ * it held: o is still sent, and TX then drops only its own reference. */
+static void
+sf_keep(struct rte_mbuf **keep, struct rte_mbuf *o)
+{
+	rte_pktmbuf_free(*keep);
+	rte_mbuf_refcnt_update(o, 1);
+	*keep = o;
+}
+
 /*
  * px_msg with opt into a new mbuf; sends the result. When keep is not NULL
  * and something was sent, *keep receives a reference to the frame (for
@@ -164,11 +174,8 @@ sf_px(struct sf *sf, const struct sip_msg *m, uint32_t src_ip, uint16_t src_port
 		rte_pktmbuf_free(o);
 		return act;
 	}
-	if (keep) {
-		rte_pktmbuf_free(*keep);
-		rte_mbuf_refcnt_update(o, 1);
-		*keep = o;
-	}
+	if (keep)
+		sf_keep(keep, o);
 	wrk_send(sf->w, o, res->len, res->dst_ip, res->dst_port, sf->now_tsc);
 	return act;
 }
@@ -190,11 +197,8 @@ sf_reply(struct sf *sf, const struct sip_msg *m, uint32_t src_ip, uint16_t src_p
 		rte_pktmbuf_free(o);
 		return;
 	}
-	if (keep) {
-		rte_pktmbuf_free(*keep);
-		rte_mbuf_refcnt_update(o, 1);
-		*keep = o;
-	}
+	if (keep)
+		sf_keep(keep, o);
 	wrk_send(sf->w, o, res.len, res.dst_ip, res.dst_port, sf->now_tsc);
 }
 
