@@ -27,12 +27,16 @@ bk_validate(const struct bk *bks, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		size_t len = strnlen(bks[i].name, BK_NAME_MAX);
 
+		if (bks[i].state > BK_ABSENT)
+			return -EINVAL;
+		if (bks[i].state == BK_ABSENT)
+			continue;
 		if (len == 0 || len >= BK_NAME_MAX)
 			return -EINVAL;
 		if (bks[i].weight < 1 || bks[i].weight > MGL_MAX_WEIGHT)
 			return -EINVAL;
 		for (uint32_t j = 0; j < i; j++)
-			if (strcmp(bks[i].name, bks[j].name) == 0)
+			if (bks[j].state != BK_ABSENT && strcmp(bks[i].name, bks[j].name) == 0)
 				return -EINVAL;
 	}
 	return 0;
@@ -43,7 +47,9 @@ bk_set_create(const struct bk *bks, uint32_t n)
 {
 	const char *names[MGL_MAX_BACKENDS];
 	uint32_t weights[MGL_MAX_BACKENDS];
+	uint16_t slot[MGL_MAX_BACKENDS];
 	struct bk_set *s;
+	uint32_t na = 0;
 	int rc;
 
 	rc = bk_validate(bks, n);
@@ -64,22 +70,34 @@ bk_set_create(const struct bk *bks, uint32_t n)
 		/* Copy field by field: the caller's name_len and bytes after
 		 * the NUL are not trusted. */
 		memset(b, 0, sizeof(*b));
+		b->state = bks[i].state;
+		if (b->state == BK_ABSENT)
+			continue;
 		b->addr = bks[i].addr;
 		b->port = bks[i].port;
 		b->weight = bks[i].weight;
 		b->name_len = (uint16_t)strlen(bks[i].name);
 		memcpy(b->name, bks[i].name, b->name_len);
-		names[i] = b->name;
-		weights[i] = b->weight;
+		if (b->state != BK_ACTIVE)
+			continue;
+		names[na] = b->name;
+		weights[na] = b->weight;
+		slot[na++] = (uint16_t)i;
 	}
-	if (n > 0) {
-		s->mgl = mgl_build(names, weights, n, BK_MGL_SIZE);
+	s->n_active = na;
+	if (na > 0) {
+		/* Built over the active backends by name, so the table
+		 * depends on the names and weights only; its entries are
+		 * then turned from active-list positions into slots. */
+		s->mgl = mgl_build(names, weights, na, BK_MGL_SIZE);
 		if (s->mgl == NULL) {
 			rc = errno;
 			free(s);
 			errno = rc;
 			return NULL;
 		}
+		for (uint32_t k = 0; k < s->mgl->size; k++)
+			s->mgl->table[k] = slot[s->mgl->table[k]];
 	}
 	return s;
 }

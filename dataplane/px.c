@@ -618,7 +618,8 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	} else if (is_us(pc, ru.host, ru.port)) {
 		/* addressed to us: the load balancing decision, or the
 		 * stateful proxy's next choice for it */
-		if (opt && opt->backend >= 0 && (uint32_t)opt->backend < bks->n)
+		if (opt && opt->backend >= 0 && (uint32_t)opt->backend < bks->n &&
+		    bks->bk[opt->backend].state != BK_ABSENT)
 			dst_bk = opt->backend;
 		else
 			dst_bk = bk_set_pick(bks, cid_h->value);

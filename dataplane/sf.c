@@ -257,9 +257,10 @@ sf_next_backend(const struct bk_set *bks, const struct txn *e, struct sv call_id
 
 	if (mg == NULL)
 		return -1;
-	for (unsigned i = 0; i < 4; i++)
-		n_tried += (unsigned)__builtin_popcountll(e->tried[i]);
-	if (n_tried >= bks->n)
+	/* every active backend tried: no need to walk the whole table */
+	for (unsigned b = 0; b < bks->n; b++)
+		n_tried += sf_tried(e, b) && bks->bk[b].state == BK_ACTIVE;
+	if (n_tried >= bks->n_active)
 		return -1;
 	s = mgl_hash(call_id.p, call_id.len) % mg->size;
 	for (uint32_t i = 0; i < mg->size; i++) {
