@@ -1146,3 +1146,49 @@ cfg_free(struct cfg *c)
 	}
 	c->eal_argc = 0;
 }
+
+int
+cfg_diff_init_only(const struct cfg *old, const struct cfg *new, FILE *err)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct cfg_key *k = &keys[i];
+		const char *a = (const char *)old + k->off, *b = (const char *)new + k->off;
+		bool same = true;
+
+		if ((k->flags & KF_RELOAD) || strcmp(k->group, "backends") == 0)
+			continue;
+		switch (k->type) {
+		case KT_STRS: {
+			const int na = old->eal_argc, nb = new->eal_argc;
+
+			same = na == nb;
+			for (int j = 0; same && j < na; j++)
+				same = strcmp(old->eal_argv[j], new->eal_argv[j]) == 0;
+			break;
+		}
+		case KT_INTS: {
+			unsigned na = *(const unsigned *)((const char *)old + k->n_off);
+			unsigned nb = *(const unsigned *)((const char *)new + k->n_off);
+
+			same = na == nb && memcmp(a, b, (size_t)na * k->size) == 0;
+			break;
+		}
+		case KT_PATH:
+			same = strncmp(a, b, k->size) == 0;
+			break;
+		default:
+			same = memcmp(a, b, k->size) == 0;
+			break;
+		}
+		if (k->off == offsetof(struct cfg, gateway))
+			same = same && old->has_gateway == new->has_gateway;
+		if (!same) {
+			fprintf(err, "%s: %s.%s is init-only: it cannot change by reload "
+				"(restart siplb to change it)\n", new->path, k->group, k->name);
+			n++;
+		}
+	}
+	return n;
+}

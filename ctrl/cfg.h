@@ -83,4 +83,12 @@ int cfg_load(const char *path, struct cfg *out, FILE *err);
 /* Free what cfg_load allocated (the EAL argument strings). */
 void cfg_free(struct cfg *c);
 
+/*
+ * Compare the keys a reload may not change (init-only: every key not marked
+ * reloadable in the key table, docs/config.md) between the running old and
+ * the reloaded new configuration; report each one that differs, by name, on
+ * err. Returns how many differ (0: the reload may go ahead).
+ */
+int cfg_diff_init_only(const struct cfg *old, const struct cfg *new, FILE *err);
+
 #endif

@@ -3,7 +3,7 @@
  * siplb: the daemon. Loads the configuration, starts DPDK from the EAL
  * arguments in it, sets up the port with one RX/TX queue pair per worker,
  * launches the workers on their lcores and keeps the main lcore for control:
- * signals, counters.
+ * the control socket (siplbctl), signals, counters, reloads.
  *
  *   siplb -c FILE          run
  *   siplb -c FILE --check  validate FILE and exit (0 good, 1 errors)
@@ -29,6 +29,8 @@
 #include "bk.h"
 #include "cfg.h"
 #include "cnt.h"
+#include "ctl_srv.h"
+#include "daemon.h"
 #include "px.h"
 #include "sf.h"
 #include "wrk.h"
@@ -40,6 +42,7 @@
 
 static volatile sig_atomic_t sig_quit;
 static volatile sig_atomic_t sig_dump;
+static volatile sig_atomic_t sig_hup;
 static volatile bool quit;
 
 static void
@@ -47,6 +50,8 @@ on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		sig_dump = 1;
+	else if (sig == SIGHUP)
+		sig_hup = 1;
 	else
 		sig_quit = 1;
 }
@@ -60,33 +65,10 @@ usage(FILE *f)
 		   "  -h, --help         this text\n");
 }
 
-struct daemon {
-	struct cfg cfg;
-	struct rte_mempool *mp;
-	struct bk_set *bks;
-	struct px_conf *pc;          /* published to the workers */
-	struct rte_rcu_qsbr *qsbr;
-	unsigned n_wrk;
-	struct wrk *wrk[CFG_MAX_LCORES];
-	struct sf *sf[CFG_MAX_LCORES];   /* stateful mode only */
-	const char *bk_names[CFG_MAX_BACKENDS];
-};
-
-static void
-stats_sum(const struct daemon *d, struct cnt_core *sum)
-{
-	memset(sum, 0, sizeof(*sum));
-	for (unsigned i = 0; i < d->n_wrk; i++)
-		cnt_add(sum, &d->wrk[i]->cnt);
-}
-
 static void
 stats_json(const struct daemon *d)
 {
-	struct cnt_core sum;
-
-	stats_sum(d, &sum);
-	cnt_dump_json(stdout, &sum, d->bk_names, d->bks->n);
+	daemon_stats_json(d, stdout);
 	fflush(stdout);
 }
 
@@ -169,32 +151,13 @@ check_lcores(const struct cfg *c)
 	return 0;
 }
 
+/* The first snapshot: the config's backends in slots 0..n-1. */
 static int
 backends_setup(struct daemon *d)
 {
-	const struct cfg *c = &d->cfg;
-	struct bk bks[CFG_MAX_BACKENDS];
+	int rc = daemon_slots_from_cfg(d, &d->cfg, stderr);
 
-	memset(bks, 0, sizeof(bks));
-	for (unsigned i = 0; i < c->n_backends; i++) {
-		bks[i].addr = c->backends[i].addr;
-		bks[i].port = c->backends[i].port;
-		bks[i].weight = c->backends[i].weight;
-		bks[i].name_len = (uint16_t)strlen(c->backends[i].name);
-		memcpy(bks[i].name, c->backends[i].name, bks[i].name_len + 1);
-	}
-	d->bks = bk_set_create(bks, c->n_backends);
-	if (d->bks == NULL) {
-		fprintf(stderr, "%s: backend set: %s\n", __func__, strerror(errno));
-		return -errno;
-	}
-	for (unsigned i = 0; i < d->bks->n; i++)
-		d->bk_names[i] = d->bks->bk[i].name;
-	d->pc = rte_zmalloc("px_conf", sizeof(*d->pc), RTE_CACHE_LINE_SIZE);
-	if (d->pc == NULL)
-		return -ENOMEM;
-	px_conf_init(d->pc, c->addr, c->sip_port, c->mtu, c->record_route, d->bks);
-	return 0;
+	return rc < 0 ? rc : daemon_publish(d, stderr);
 }
 
 /* Stateful mode: each worker's transaction table, wheel and hand-off rings. */
@@ -293,13 +256,19 @@ workers_start(struct daemon *d)
 static void
 run(struct daemon *d)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
-
 	while (!sig_quit) {
-		nanosleep(&ts, NULL);
+		ctl_poll(d, 20);
 		if (sig_dump) {
 			sig_dump = 0;
 			stats_json(d);
+		}
+		if (sig_hup) {
+			sig_hup = 0;
+			/* SIGHUP re-reads the config, as siplbctl reload does */
+			if (daemon_reload(d, stderr) == 0)
+				fprintf(stderr, "siplb: SIGHUP: reloaded %s\n", d->cfg.path);
+			else
+				fprintf(stderr, "siplb: SIGHUP: reload refused, nothing changed\n");
 		}
 	}
 }
@@ -352,6 +321,8 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN); /* a siplbctl gone mid-answer is not fatal */
 
 	eal_argv[0] = argv[0];
 	for (int i = 0; i < d->cfg.eal_argc; i++)
@@ -396,21 +367,28 @@ main(int argc, char **argv)
 			n_mbufs, room, rte_strerror(rte_errno));
 		goto out;
 	}
+	d->ctl_fd = -1;
 	if (backends_setup(d) < 0 || port_setup(d) < 0)
 		goto out;
+	if (ctl_open(d->cfg.control_socket, stderr) < 0)
+		goto out;
+	d->ctl_fd = 0;
 	if (d->cfg.mode == CFG_MODE_STATEFUL && stateful_setup(d) < 0)
 		goto out;
+	d->started = time(NULL);
 	rc = workers_start(d);
 	launched = true;
 	if (rc < 0)
 		goto stop;
 	if (d->cfg.mode == CFG_MODE_STATEFUL)
 		fprintf(stderr, "siplb: ready: %s port %u, %u worker(s), %u backend(s), "
-			"stateful mode, %u transactions per worker\n", d->pc->host,
-			d->cfg.port_id, d->n_wrk, d->bks->n, d->cfg.st_capacity);
+			"stateful mode, %u transactions per worker, control %s\n", d->pc->host,
+			d->cfg.port_id, d->n_wrk, d->pc->bks->n, d->cfg.st_capacity,
+			d->cfg.control_socket);
 	else
 		fprintf(stderr, "siplb: ready: %s port %u, %u worker(s), %u backend(s), "
-			"stateless mode\n", d->pc->host, d->cfg.port_id, d->n_wrk, d->bks->n);
+			"stateless mode, control %s\n", d->pc->host, d->cfg.port_id, d->n_wrk,
+			d->pc->bks->n, d->cfg.control_socket);
 	run(d);
 	status = 0;
 stop:
@@ -421,15 +399,17 @@ stop:
 		rte_eal_mp_wait_lcore();
 	rte_eth_dev_stop(d->cfg.port_id);
 	rte_eth_dev_close(d->cfg.port_id);
-	if (d->n_wrk && d->wrk[0] && d->bks) {
+	if (d->n_wrk && d->wrk[0] && d->pc) {
 		struct cnt_core sum;
 
-		stats_sum(d, &sum);
+		daemon_stats_sum(d, &sum);
 		fprintf(stderr, "siplb: stopped; counters:\n");
-		cnt_dump_text(stderr, &sum, d->bk_names, d->bks->n);
+		cnt_dump_text(stderr, &sum, d->bk_names, d->n_slots);
 		stats_json(d);
 	}
 out:
+	if (d->ctl_fd >= 0)
+		ctl_close();
 	for (unsigned i = 0; i < d->n_wrk; i++) {
 		if (d->wrk[i])
 			rte_ring_free(d->wrk[i]->arp_inbox);
@@ -437,8 +417,9 @@ out:
 		sf_free(d->sf[i]);
 	}
 	rte_free(d->qsbr);
+	if (d->pc)
+		bk_set_free((struct bk_set *)(uintptr_t)d->pc->bks);
 	rte_free(d->pc);
-	bk_set_free(d->bks);
 	rte_mempool_free(d->mp);
 	rte_eal_cleanup();
 	cfg_free(&d->cfg);

@@ -158,8 +158,10 @@ cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	n_backends = cnt_clamp_backends(bk_names, n_backends);
 	sep = "";
 	for (unsigned i = 0; i < n_backends; i++) {
+		if (bk_names[i] == NULL) /* a free slot */
+			continue;
 		fputs(sep, f);
-		cnt_json_str(f, bk_names[i] ? bk_names[i] : "");
+		cnt_json_str(f, bk_names[i]);
 		fprintf(f, ":%" PRIu64, c->fwd_backend[i]);
 		sep = ",";
 	}
@@ -203,5 +205,6 @@ cnt_dump_text(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	cnt_text_line(f, NULL, "drops_total", cnt_drops_total(c));
 	n_backends = cnt_clamp_backends(bk_names, n_backends);
 	for (unsigned i = 0; i < n_backends; i++)
-		cnt_text_line(f, "fwd_backend", bk_names[i] ? bk_names[i] : "", c->fwd_backend[i]);
+		if (bk_names[i] != NULL)
+			cnt_text_line(f, "fwd_backend", bk_names[i], c->fwd_backend[i]);
 }

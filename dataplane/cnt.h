@@ -139,7 +139,8 @@ void cnt_add(struct cnt_core *dst, const struct cnt_core *src);
 
 /*
  * Write counters as one JSON object on one line. Backend names label
- * fwd_backend[0..n_backends). Control plane only.
+ * fwd_backend[0..n_backends); a NULL name (a free slot) is left out.
+ * Control plane only.
  */
 void cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 		   unsigned n_backends);

@@ -22,12 +22,28 @@
 /* Our branch: the RFC 3261 magic cookie, then "slb", then 16 hex digits. */
 #define PX_BRANCH_PREFIX "z9hG4bKslb"
 
+#define SF_MAX_CODES 16
+
+/* Stateful mode's timers and failover codes (sf.h), per worker core. */
+struct sf_conf {
+	uint32_t t1_ms;         /* Timer A's first interval */
+	uint32_t fr_ms;         /* no response from a try: fail over */
+	uint32_t fr_inv_ms;     /* provisional but no final: give up */
+	uint32_t wait_ms;       /* kept after the final */
+	uint32_t retry_after_s; /* Retry-After of the table-full 503 */
+	unsigned n_codes;
+	uint16_t codes[SF_MAX_CODES]; /* finals that fail over */
+};
+
 struct px_conf {
 	uint32_t addr;          /* our IPv4, network order */
 	uint16_t port;          /* our SIP port, host order */
 	uint16_t max_len;       /* largest SIP payload we send: MTU - 28 */
 	bool record_route;
 	const struct bk_set *bks;
+	/* stateful mode: replaces each worker's sf_conf when published */
+	bool has_st;
+	struct sf_conf st;
 	/* precomputed text, built by px_conf_init */
 	uint8_t via_len;
 	uint8_t rr_len;

@@ -36,26 +36,15 @@
 
 #include <rte_ring.h>
 
+#include "px.h"
 #include "tmr.h"
 #include "txn.h"
 
-#define SF_MAX_CODES 16
 #define SF_MAX_WORKERS 64
 #define SF_WHEEL_SLOTS 8192     /* 1 ms ticks: 8.2 s per revolution */
 #define SF_FIRE_BUDGET 1024     /* timers fired per loop iteration at most */
 #define SF_HANDOFF_BURST 32
 
-struct sf_conf {
-	uint32_t t1_ms;         /* Timer A's first interval */
-	uint32_t fr_ms;         /* no response from a try: fail over */
-	uint32_t fr_inv_ms;     /* provisional but no final: give up */
-	uint32_t wait_ms;       /* kept after the final */
-	uint32_t retry_after_s; /* Retry-After of the table-full 503 */
-	unsigned n_codes;
-	uint16_t codes[SF_MAX_CODES]; /* finals that fail over */
-};
-
-struct px_conf;
 struct wrk;
 struct pkt_view;
 struct rte_mbuf;
@@ -64,11 +53,12 @@ struct rte_mbuf;
 struct sf {
 	struct txn_table *t;
 	struct tmr_wheel *wheel;
-	struct sf_conf conf;
+	struct sf_conf conf;            /* the snapshot's when it has one */
 	uint64_t cyc_per_ms;
 	uint64_t now_ms;                /* clock of the current iteration */
 	uint64_t now_tsc;
 	const struct px_conf *pc;       /* snapshot of the current iteration */
+	const struct px_conf *pc_seen;  /* the one sf->conf was taken from */
 	struct wrk *w;
 	unsigned self, n_wrk;
 	struct rte_ring *to[SF_MAX_WORKERS];   /* this worker -> worker j (SP/SC) */
@@ -95,13 +85,22 @@ int sf_link(struct sf **all, unsigned n, unsigned ring_size);
  */
 void sf_free(struct sf *sf);
 
-/* Worker: take the clock and the proxy snapshot for this iteration. */
+/*
+ * Worker: take the clock and the proxy snapshot for this iteration. A new
+ * snapshot (a reload) may bring new timer values: they apply to what is
+ * armed from now on.
+ */
 static inline void
 sf_clock(struct sf *sf, const struct px_conf *pc, uint64_t tsc)
 {
 	sf->now_tsc = tsc;
 	sf->now_ms = tsc / sf->cyc_per_ms;
 	sf->pc = pc;
+	if (unlikely(pc != sf->pc_seen)) {
+		sf->pc_seen = pc;
+		if (pc->has_st)
+			sf->conf = pc->st;
+	}
 }
 
 /*

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control socket, daemon side (ctl.c; the protocol is ctl.h). Main
+ * lcore only; nothing here blocks longer than ctl_poll's timeout.
+ */
+#ifndef SIPLB_CTL_SRV_H
+#define SIPLB_CTL_SRV_H
+
+#include <stdio.h>
+
+struct daemon;
+
+/*
+ * Listen on the UNIX socket path (mode 0600, its directory created if
+ * missing; a stale socket file is replaced, a live one is an error).
+ * Returns 0 or -errno with a message on err.
+ */
+int ctl_open(const char *path, FILE *err);
+
+/* Serve the socket for up to timeout_ms: accept, read, answer. */
+void ctl_poll(struct daemon *d, int timeout_ms);
+
+/* Close every connection and the socket, and remove its file. */
+void ctl_close(void);
+
+#endif

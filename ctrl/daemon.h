@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The daemon's state on the main lcore (control plane): configuration, the
+ * backend slots as the operator and the health checks left them, and the
+ * snapshot the workers read. Everything here runs on the main lcore only;
+ * workers see it only through the published px_conf.
+ *
+ * Publishing (daemon_publish): a new px_conf with a new bk_set is built off
+ * the hot path and stored into the pointer the workers read (release); then
+ * rte_rcu_qsbr waits until every worker went through a quiescent state (the
+ * end of a loop iteration, microseconds) and the old snapshot is freed. No
+ * packet is held up and none is lost.
+ */
+#ifndef SIPLB_DAEMON_H
+#define SIPLB_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include "bk.h"
+#include "cfg.h"
+#include "cnt.h"
+#include "px.h"
+#include "sf.h"
+#include "wrk.h"
+
+/* One backend slot as the control plane sees it. */
+struct slot {
+	bool used;          /* holds a backend (else free) */
+	bool drained;       /* operator: no new calls */
+	bool down;          /* health: failed its checks */
+	struct bk bk;       /* name, address, port, weight (state unused here) */
+	uint64_t fwd_base;  /* fwd_backend of the slot when this backend got it */
+};
+
+struct daemon {
+	struct cfg cfg;
+	struct rte_mempool *mp;
+	struct px_conf *pc;          /* published to the workers */
+	struct rte_rcu_qsbr *qsbr;
+	unsigned n_wrk;
+	struct wrk *wrk[CFG_MAX_LCORES];
+	struct sf *sf[CFG_MAX_LCORES];   /* stateful mode only */
+	struct slot slot[CFG_MAX_BACKENDS];
+	unsigned n_slots;            /* slots in use or freed: [0, n_slots) */
+	const char *bk_names[CFG_MAX_BACKENDS]; /* for counter dumps: "" if free */
+	time_t started;
+	unsigned reloads;            /* successful reloads */
+	unsigned publishes;          /* snapshots published since start */
+	int ctl_fd;                  /* control socket, -1 if none */
+};
+
+/* Sum every worker's counters into *sum. */
+void daemon_stats_sum(const struct daemon *d, struct cnt_core *sum);
+
+/* The counters as one JSON line (SIGUSR1, siplbctl stats --json). */
+void daemon_stats_json(const struct daemon *d, FILE *f);
+
+/*
+ * Fill the slots from d->cfg's backends: each keeps the slot of the
+ * backend of the same name, new ones take free slots, the others are freed.
+ * Returns 0, or -ENOSPC with a message on err when the slots run out.
+ */
+int daemon_slots_from_cfg(struct daemon *d, const struct cfg *c, FILE *err);
+
+/*
+ * Build a snapshot from d->cfg and the slots and publish it (the first time:
+ * just store it). Returns 0 or -errno (the running snapshot is left as it
+ * was), with a message on err.
+ */
+int daemon_publish(struct daemon *d, FILE *err);
+
+/*
+ * Re-read d->cfg.path, all or nothing: syntax and value errors (FILE:LINE)
+ * or a changed init-only key leave everything as it was. Counters and the
+ * drain/health state of backends that stay are kept. Returns 0 or -errno;
+ * messages on err.
+ */
+int daemon_reload(struct daemon *d, FILE *err);
+
+/* Slot of the backend named name, or -1. */
+int daemon_slot_by_name(const struct daemon *d, const char *name);
+
+#endif
