@@ -453,6 +453,212 @@ print(" ".join(out))
 EOF
 }
 
+# eq WHAT EXPECTED ACTUAL: check ACTUAL == EXPECTED (as strings).
+eq() {
+	check "$1" "$2" "$3" "$([ "$3" = "$2" ] && echo 1 || echo 0)"
+}
+
+# in_range WHAT LO HI ACTUAL: check LO <= ACTUAL <= HI.
+in_range() {
+	check "$1" "$2 .. $3" "$4" "$([ "$4" -ge "$2" ] && [ "$4" -le "$3" ] && echo 1 || echo 0)"
+}
+
+# delta PATH: how far counter PATH (as for jget) moved between the caller's
+# two snapshots, the lb_stats lines in its variables $before and $after.
+delta() {
+	echo $(($(jget "$after" "$1") - $(jget "$before" "$1")))
+}
+
+# moved BEFORE AFTER [KEY...]: the drop.* and reply.* counters that moved
+# between two lb_stats lines, as "drop.REASON+N reply.CODE+N ...", or "none".
+# Ignored: the drops of the network's own background traffic (not IPv4, not
+# for our address, ICMP other than echo) and the KEYs given ("reply.100",
+# "drop.REASON"), the replies and drops a test expects.
+moved() {
+	python3 - "$@" <<'EOF'
+import json, sys
+b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+allowed = {"drop.eth_type", "drop.ip_not_us", "drop.arp_not_us",
+           "drop.icmp_other"} | set(sys.argv[3:])
+out = []
+for grp in ("drop", "reply"):
+    for k, v in sorted(a.get(grp, {}).items()):
+        d = v - b.get(grp, {}).get(k, 0)
+        if d and grp + "." + k not in allowed:
+            out.append("%s.%s+%d" % (grp, k, d))
+print(" ".join(out) or "none")
+EOF
+}
+
+# wait_idle TIMEOUT_S: poll siplb's counters (bounded: TIMEOUT_S seconds)
+# until no stateful transaction is live; print the last JSON line (a test
+# then checks its txn_live).
+wait_idle() {
+	local tmo=$1 t0=$SECONDS s
+	while :; do
+		s=$(lb_stats)
+		[ "$(jget "$s" txn_live)" = 0 ] && break
+		[ $((SECONDS - t0)) -lt "$tmo" ] || break
+		sleep 0.2
+	done
+	printf '%s\n' "$s"
+}
+
+# uac_call NAME TARGET CALLS RATE [extra sipp args]: uac_run from $WORK
+# (where sipp writes the files it names itself, such as -trace_rtt's); its
+# exit status -> $UAC_RC, logged. With MID_S set, the UAC runs in the
+# background and siplb's counters MID_S seconds into the run go to $MID.
+uac_call() {
+	local pid
+	UAC_RC=0
+	if [ -z "${MID_S:-}" ]; then
+		(cd "$WORK" && uac_run "$@") || UAC_RC=$?
+	else
+		(cd "$WORK" && uac_run "$@") &
+		pid=$!
+		sleep "$MID_S"
+		# shellcheck disable=SC2034  # for the caller
+		MID=$(lb_stats)
+		wait "$pid" || UAC_RC=$?
+	fi
+	log "sipp UAC exited with status $UAC_RC"
+}
+
+# sipp_row NAME INDEX: "messages retrans" of row INDEX (0 = first message of
+# the scenario) in the last message table of the UAC's screen $WORK/NAME.screen.
+sipp_row() {
+	python3 - "$WORK/$1.screen" "$2" <<'EOF'
+import re, sys
+lines = open(sys.argv[1], errors="replace").read().splitlines()
+start = max(i for i, l in enumerate(lines) if "Messages  Retrans" in l)
+rows = []
+for l in lines[start + 1:]:
+    if not l.strip():
+        break
+    rows.append(l)
+m = re.match(r"^\s*\S+\s+(?:<-+|-+>)\s+(?:\S+-RTD\d+\s+)?(\d+)\s+(\d+)",
+             rows[int(sys.argv[2])])
+print("%s %s" % m.groups() if m else "? ?")
+EOF
+}
+
+# py_checks ARG... <<'EOF' (python): run a python check script with ARGs as
+# sys.argv[1:] and these defined: check(what, expected, actual, ok) (a
+# verdict line as check prints), eg(list) ("N e.g. <smallest>") and
+# result(name, value), which hands VALUE to the shell as ${PY_RESULT[NAME]}.
+# Verdict and other lines are printed; a failed check, or the script
+# failing, fails the test.
+declare -gA PY_RESULT=()
+py_checks() {
+	local out line rc=0
+	out=$({
+		cat <<'EOF'
+import sys
+failed = False
+def check(what, expected, actual, ok):
+    global failed
+    print("%s  %s: expected %s, got %s"
+          % ("PASS" if ok else "FAIL", what, expected, actual))
+    failed |= not ok
+def eg(lst):
+    lst = sorted(lst)
+    return "%d%s" % (len(lst), (" e.g. " + lst[0]) if lst else "")
+def result(name, value):
+    print("=%s %s" % (name, value))
+EOF
+		cat
+		echo 'sys.exit(1 if failed else 0)'
+	} | python3 - "$@") || rc=$?
+	[ "$rc" = 0 ] || TEST_FAILED=1
+	PY_RESULT=()
+	while IFS= read -r line; do
+		case $line in
+		=*)
+			line=${line#=}
+			# shellcheck disable=SC2034  # for the caller
+			PY_RESULT[${line%% *}]=${line#* }
+			;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <<<"$out"
+}
+
+# check_cancel_logs CALLS BRANCH_RE BRANCH_WHAT BE...: the backends' logs of
+# CALLS cancelled calls (uas_cancel.xml: "<Call-ID> <METHOD> <top Via
+# branch>" per request): every call logged, INVITEs at each BE, each Call-ID
+# at one backend with exactly one INVITE, CANCEL and ACK, all three with one
+# top-Via branch, which matches BRANCH_RE (siplb's, BRANCH_WHAT in words),
+# and no branch shared by two calls.
+check_cancel_logs() {
+	py_checks "$WORK" "$@" <<'EOF'
+import collections, os, re
+
+work, calls, ours, what = (sys.argv[1], int(sys.argv[2]),
+                           re.compile(sys.argv[3]), sys.argv[4])
+bes = sys.argv[5:]
+where = collections.defaultdict(set)       # Call-ID -> backends
+methods = collections.defaultdict(collections.Counter)
+branches = collections.defaultdict(set)    # Call-ID -> top-Via branches
+per_be = collections.Counter()
+bad_lines = 0
+for be in bes:
+    with open(os.path.join(work, be + ".log"), encoding="ascii",
+              errors="replace") as f:
+        for line in f:
+            p = line.split()
+            if len(p) != 3:
+                bad_lines += 1
+                continue
+            cid, meth, br = p
+            where[cid].add(be)
+            methods[cid][meth] += 1
+            branches[cid].add(br)
+            if meth == "INVITE":
+                per_be[be] += 1
+
+check("unparsable backend log lines", 0, bad_lines, bad_lines == 0)
+check("Call-IDs logged by the backends", calls, len(where), len(where) == calls)
+for be in bes:
+    check("INVITEs at %s" % be, "> 0", per_be[be], per_be[be] > 0)
+
+split = ["%s at %s" % (c, ",".join(sorted(b)))
+         for c, b in where.items() if len(b) > 1]
+check("Call-IDs seen by more than one backend", 0, eg(split), not split)
+
+want = {"INVITE": 1, "CANCEL": 1, "ACK": 1}
+wrong = ["%s has %s" % (c, ",".join("%s*%d" % kv for kv in sorted(m.items())))
+         for c, m in methods.items() if dict(m) != want]
+check("calls without exactly one INVITE, CANCEL, ACK at their backend", 0,
+      eg(wrong), not wrong)
+
+differ = ["%s: %s" % (c, " ".join(sorted(b)))
+          for c, b in branches.items() if len(b) != 1]
+check("calls whose INVITE, CANCEL, ACK top-Via branches differ", 0,
+      eg(differ), not differ)
+
+foreign = ["%s: %s" % (c, br) for c, b in branches.items()
+           for br in b if not ours.match(br)]
+check("top-Via branches not %s" % what, 0, eg(foreign), not foreign)
+
+owner = collections.defaultdict(set)       # branch -> Call-IDs
+for c, b in branches.items():
+    for br in b:
+        owner[br].add(c)
+shared = ["%s: %s" % (br, " ".join(sorted(cs)))
+          for br, cs in owner.items() if len(cs) > 1]
+check("branches shared by different calls", 0, eg(shared), not shared)
+EOF
+}
+
+# check_lb_stop [WHEN]: stop siplb (lb_stop) and check it exited 0 (WHEN
+# labels the verdict, e.g. "run 1").
+# shellcheck disable=SC2120  # WHEN is optional
+check_lb_stop() {
+	local rc=0
+	lb_stop || rc=$?
+	eq "siplb exit status after SIGTERM${1:+ ($1)}" 0 "$rc"
+}
+
 # calls_test CONF CALLS RATE BE:WEIGHT...: the main job. Backends named in
 # the list are started (sipp UAS), siplb from CONF (or none with DIRECT=1:
 # the UAC then calls the first backend itself, to check the harness), the UAC
@@ -491,21 +697,15 @@ calls_test() {
 	[ "${DIRECT:-0}" = 1 ] && return 0
 	after=$(lb_stats)
 	log "siplb counters (non-zero): $(nonzero "$after")"
-	local d
-	d=$(( $(jget "$after" sip_req.INVITE) - $(jget "$before" sip_req.INVITE) ))
-	ge "siplb sip_req.INVITE during the run" "$calls" "$d"
-	d=$(( $(jget "$after" fwd_req) - $(jget "$before" fwd_req) ))
-	ge "siplb fwd_req (INVITE+ACK+BYE per call)" $((3 * calls)) "$d"
-	d=$(( $(jget "$after" fwd_resp) - $(jget "$before" fwd_resp) ))
-	ge "siplb fwd_resp (100+180+200+200 per call)" $((4 * calls)) "$d"
+	ge "siplb sip_req.INVITE during the run" "$calls" "$(delta sip_req.INVITE)"
+	ge "siplb fwd_req (INVITE+ACK+BYE per call)" $((3 * calls)) "$(delta fwd_req)"
+	ge "siplb fwd_resp (100+180+200+200 per call)" $((4 * calls)) "$(delta fwd_resp)"
 	local sum=0
 	for h in "${bes[@]}"; do
-		sum=$((sum + $(jget "$after" "fwd_backend.$h") - $(jget "$before" "fwd_backend.$h")))
+		sum=$((sum + $(delta "fwd_backend.$h")))
 	done
 	ge "siplb fwd_backend summed over backends" $((3 * calls)) "$sum"
-	rc=0
-	lb_stop || rc=$?
-	check "siplb exit status after SIGTERM" 0 "$rc" "$([ "$rc" = 0 ] && echo 1 || echo 0)"
+	check_lb_stop
 	local final
 	final=$(grep '^{' "$WORK/siplb.out" | tail -n 1 || true)
 	check "siplb final JSON line on exit" "present" "$([ -n "$final" ] && echo present || echo absent)" \

@@ -32,7 +32,6 @@ uas_stop be1 be2
 check_calls calls "$CALLS" "$rc"
 check_shares "be1:1 be2:1" 5 1 --expect-none bad-
 
-delta() { echo $(($(jget "$after" "$1") - $(jget "$before" "$1"))); }
 reply_got() {
 	python3 -c 'import json,sys; print(json.loads(sys.argv[1])["replies"].get(sys.argv[2], 0))' "$out" "$1"
 }

@@ -28,22 +28,6 @@ CALLS=${CALLS:-300}
 RATE=${RATE:-50}
 CONF=${CONF:-$SIPLB_SRC/conf/stateful.conf}
 
-eqc() {
-	check "$1" "$2" "$3" "$([ "$3" = "$2" ] && echo 1 || echo 0)"
-}
-
-# wait_idle: poll siplb's counters (bounded: 15 s; wait_ms is 2 s) until no
-# transaction is live; print the last JSON line.
-wait_idle() {
-	local i s
-	for ((i = 0; i < 60; i++)); do
-		s=$(lb_stats)
-		[ "$(jget "$s" txn_live)" = 0 ] && break
-		sleep 0.25
-	done
-	printf '%s\n' "$s"
-}
-
 net_up be1 be2 be3
 UAS_SCEN=sf2_uas.xml uas_start be1
 UAS_SCEN=sf2_uas.xml uas_start be3
@@ -53,30 +37,19 @@ lb_start "$CONF" || die "siplb did not start from $CONF"
 before=$(lb_stats)
 
 log "placing $CALLS calls at $RATE calls/s to $LB_IP:5060 (be2 refuses with 503)"
-rc=0
-UAC_SCEN=sf2_uac_rr.xml uac_run calls "$LB_IP:5060" "$CALLS" "$RATE" || rc=$?
-log "sipp UAC exited with status $rc"
-after=$(wait_idle)
+UAC_SCEN=sf2_uac_rr.xml uac_call calls "$LB_IP:5060" "$CALLS" "$RATE"
+# Transactions end wait_ms (2 s) after their final.
+after=$(wait_idle 15)
 uas_stop be1 be2 be3
-check_calls calls "$CALLS" "$rc"
+check_calls calls "$CALLS" "$UAC_RC"
 
 # Backend logs: "<Call-ID> <METHOD> <top Via branch>" per request; be2's
 # short message trace: tab-separated, field 4 R/S, 5 Call-ID, 7 first line.
-out=$(python3 - "$WORK" "$CALLS" <<'EOF'
-import collections, math, os, re, sys
+# Hands the number of INVITEs be2 received to the shell as n2.
+py_checks "$WORK" "$CALLS" <<'EOF'
+import collections, math, os, re
 
 work, calls = sys.argv[1], int(sys.argv[2])
-failed = False
-def check(what, expected, actual, ok):
-    global failed
-    print("%s  %s: expected %s, got %s"
-          % ("PASS" if ok else "FAIL", what, expected, actual))
-    failed |= not ok
-
-def eg(lst):
-    lst = sorted(lst)
-    return "%d%s" % (len(lst), (" e.g. " + lst[0]) if lst else "")
-
 bad = 0
 msgs = {}      # be -> Call-ID -> [(method, branch)]
 for be in ("be1", "be2", "be3"):
@@ -96,7 +69,7 @@ ours = re.compile(r"^z9hG4bKslb([0-9a-f]{16})\.([0-9])$")
 # be2: INVITE then ACK, one branch, try 0.
 b2 = msgs["be2"]
 n2 = len(b2)
-open(os.path.join(work, "be2_invites"), "w").write("%d\n" % n2)
+result("n2", n2)
 p = 1.0 / 3
 tol = max(5.0, 400.0 * math.sqrt(p * (1 - p) / max(calls, 1)))
 share = 100.0 * n2 / calls
@@ -176,25 +149,19 @@ check("calls without exactly one INVITE and an ACK and a BYE at be1/be3", 0,
       eg(incomplete), not incomplete)
 check("be1/be3 INVITE branches not the expected try (.1 after be2, else .0)", 0,
       eg(badtry), not badtry)
-sys.exit(1 if failed else 0)
 EOF
-) || TEST_FAILED=1
-printf '%s\n' "$out"
 
-n2=$(cat "$WORK/be2_invites" 2>/dev/null || echo 0)
+n2=${PY_RESULT[n2]:-0}
 log "siplb counters (non-zero): $(nonzero "$after")"
-delta() { echo $(($(jget "$after" "$1") - $(jget "$before" "$1"))); }
-eqc "siplb txn_failover_503 (== INVITEs be2 received)" "$n2" "$(delta txn_failover_503)"
-eqc "siplb txn_live after the run" 0 "$(jget "$after" txn_live)"
-eqc "siplb txn_created (one per call)" "$CALLS" "$(delta txn_created)"
-eqc "siplb txn_completed (one final upstream per call)" "$CALLS" "$(delta txn_completed)"
+eq "siplb txn_failover_503 (== INVITEs be2 received)" "$n2" "$(delta txn_failover_503)"
+eq "siplb txn_live after the run" 0 "$(jget "$after" txn_live)"
+eq "siplb txn_created (one per call)" "$CALLS" "$(delta txn_created)"
+eq "siplb txn_completed (one final upstream per call)" "$CALLS" "$(delta txn_completed)"
 for k in txn_failover_timeout txn_failover_code txn_timeouts txn_table_full \
 	reply.503 reply.408; do
-	eqc "siplb $k" 0 "$(delta "$k")"
+	eq "siplb $k" 0 "$(delta "$k")"
 done
 ge "siplb sip_resp.5xx (be2's 503s)" "$n2" "$(delta sip_resp.5xx)"
 
-rc=0
-lb_stop || rc=$?
-eqc "siplb exit status after SIGTERM" 0 "$rc"
+check_lb_stop
 finish

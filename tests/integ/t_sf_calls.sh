@@ -28,58 +28,22 @@ RATE=${RATE:-200}
 CONF1=${CONF1:-$SIPLB_SRC/conf/stateful.conf}
 CONF2=${CONF2:-$SIPLB_SRC/conf/stateful-two-workers.conf}
 
-# eqc WHAT EXPECTED ACTUAL: check ACTUAL == EXPECTED.
-eqc() {
-	check "$1" "$2" "$3" "$([ "$3" = "$2" ] && echo 1 || echo 0)"
-}
-
-# wait_idle: poll siplb's counters (bounded: 15 s; wait_ms is 2 s) until no
-# transaction is live; print the last JSON line.
-wait_idle() {
-	local i s
-	for ((i = 0; i < 60; i++)); do
-		s=$(lb_stats)
-		[ "$(jget "$s" txn_live)" = 0 ] && break
-		sleep 0.25
-	done
-	printf '%s\n' "$s"
-}
-
-# sipp_row NAME INDEX: "messages retrans" of row INDEX (0 = first message of
-# the scenario) in the last message table of the UAC's screen $WORK/NAME.screen.
-sipp_row() {
-	python3 - "$WORK/$1.screen" "$2" <<'EOF'
-import re, sys
-lines = open(sys.argv[1], errors="replace").read().splitlines()
-start = max(i for i, l in enumerate(lines) if "Messages  Retrans" in l)
-rows = []
-for l in lines[start + 1:]:
-    if not l.strip():
-        break
-    rows.append(l)
-m = re.match(r"^\s*\S+\s+(?:<-+|-+>)\s+(?:\S+-RTD\d+\s+)?(\d+)\s+(\d+)",
-             rows[int(sys.argv[2])])
-print("%s %s" % m.groups() if m else "? ?")
-EOF
-}
-
-# run_checks LABEL CALLS BEFORE AFTER: the stateful counters common to both runs.
+# run_checks LABEL CALLS: the stateful counters common to both runs, between
+# the snapshots $before and $after.
 run_checks() {
-	local l=$1 n=$2 b=$3 a=$4 k
-	delta() { echo $(($(jget "$a" "$1") - $(jget "$b" "$1"))); }
-	log "siplb counters after the $l run (non-zero): $(nonzero "$a")"
-	eqc "siplb txn_live after the $l run" 0 "$(jget "$a" txn_live)"
-	eqc "siplb txn_created ($l): one transaction per INVITE" "$n" "$(delta txn_created)"
-	eqc "siplb txn_completed ($l): a final upstream per transaction" "$n" "$(delta txn_completed)"
+	local l=$1 n=$2 k
+	log "siplb counters after the $l run (non-zero): $(nonzero "$after")"
+	eq "siplb txn_live after the $l run" 0 "$(jget "$after" txn_live)"
+	eq "siplb txn_created ($l): one transaction per INVITE" "$n" "$(delta txn_created)"
+	eq "siplb txn_completed ($l): a final upstream per transaction" "$n" "$(delta txn_completed)"
 	k=$(delta txn_retrans_absorbed)
-	check "siplb reply.100 ($l): its 100 per INVITE, resent only on INVITE retransmissions" \
-		"$n .. $((n + k))" "$(delta reply.100)" \
-		"$([ "$(delta reply.100)" -ge "$n" ] && [ "$(delta reply.100)" -le $((n + k)) ] && echo 1 || echo 0)"
+	in_range "siplb reply.100 ($l): its 100 per INVITE, resent only on INVITE retransmissions" \
+		"$n" $((n + k)) "$(delta reply.100)"
 	ge "siplb txn_resp_absorbed ($l): the backends' 100s at least" "$n" "$(delta txn_resp_absorbed)"
 	ge "siplb sip_req.INVITE ($l)" "$n" "$(delta sip_req.INVITE)"
 	for k in txn_failover_timeout txn_failover_503 txn_failover_code txn_timeouts \
 		txn_table_full reply.503 reply.408; do
-		eqc "siplb $k ($l)" 0 "$(delta "$k")"
+		eq "siplb $k ($l)" 0 "$(delta "$k")"
 	done
 }
 
@@ -89,13 +53,11 @@ run_checks() {
 # INVITE retransmission at most (siplb resends its last provisional then); a
 # forwarded backend 100 would add one per call.
 uac_100_check() {
-	local inv r100 n
+	local inv n100 r100
 	read -r _ inv <<<"$(sipp_row "$1" 0)"
-	r100=$(sipp_row "$1" 1)
-	n=$((${r100% *} + ${r100#* }))
-	check "UAC ($1) 100 Trying received (messages + retrans)" \
-		"$2 .. $(($2 + inv)) ($inv INVITE retransmissions)" "$n" \
-		"$([ "$n" -ge "$2" ] && [ "$n" -le $(($2 + inv)) ] && echo 1 || echo 0)"
+	read -r n100 r100 <<<"$(sipp_row "$1" 1)"
+	in_range "UAC ($1) 100 Trying received (messages + retrans; $inv INVITE retransmissions)" \
+		"$2" $(($2 + inv)) $((n100 + r100))
 }
 
 net_up be1 be2 be3
@@ -105,23 +67,19 @@ log "run 1: $CONF1, $CALLS calls at $RATE calls/s over be1..be3"
 uas_up be1 be2 be3
 lb_start "$CONF1" || die "siplb did not start from $CONF1"
 before=$(lb_stats)
-rc=0
-uac_run calls1 "$LB_IP:5060" "$CALLS" "$RATE" || rc=$?
-log "sipp UAC exited with status $rc"
-after=$(wait_idle)
+uac_call calls1 "$LB_IP:5060" "$CALLS" "$RATE"
+after=$(wait_idle 15)
 uas_stop be1 be2 be3
-check_calls calls1 "$CALLS" "$rc"
+check_calls calls1 "$CALLS" "$UAC_RC"
 uac_100_check calls1 "$CALLS"
 check_shares "be1:1 be2:1 be3:1" 5 1
-run_checks "one-worker" "$CALLS" "$before" "$after"
+run_checks "one-worker" "$CALLS"
 sum=0
 for h in be1 be2 be3; do
-	sum=$((sum + $(jget "$after" "fwd_backend.$h") - $(jget "$before" "fwd_backend.$h")))
+	sum=$((sum + $(delta "fwd_backend.$h")))
 done
 ge "siplb fwd_backend summed (INVITE+ACK+BYE per call)" $((3 * CALLS)) "$sum"
-rc=0
-lb_stop || rc=$?
-eqc "siplb exit status after SIGTERM (run 1)" 0 "$rc"
+check_lb_stop "run 1"
 mkdir "$WORK/run1"
 mv "$WORK"/be[123].* "$WORK/run1/"
 
@@ -130,24 +88,19 @@ log "run 2: $CONF2, $CALLS calls at $RATE calls/s over be1, be2, one socket per 
 uas_up be1 be2
 lb_start "$CONF2" || die "siplb did not start from $CONF2"
 nw=$(sed -n 's/.*siplb: ready: .* \([0-9]*\) worker(s).*/\1/p' "$WORK/siplb.err")
-eqc "siplb workers (ready line, run 2)" 2 "${nw:-none}"
+eq "siplb workers (ready line, run 2)" 2 "${nw:-none}"
 before=$(lb_stats)
-rc=0
-uac_run calls2 "$LB_IP:5060" "$CALLS" "$RATE" -t un -max_socket 4096 || rc=$?
-log "sipp UAC exited with status $rc"
-after=$(wait_idle)
+uac_call calls2 "$LB_IP:5060" "$CALLS" "$RATE" -t un -max_socket 4096
+after=$(wait_idle 15)
 uas_stop be1 be2
-check_calls calls2 "$CALLS" "$rc"
+check_calls calls2 "$CALLS" "$UAC_RC"
 uac_100_check calls2 "$CALLS"
 check_shares "be1:1 be2:1" 5 1
-run_checks "two-worker" "$CALLS" "$before" "$after"
-hout=$(($(jget "$after" handoff_out) - $(jget "$before" handoff_out)))
-hin=$(($(jget "$after" handoff_in) - $(jget "$before" handoff_in)))
+run_checks "two-worker" "$CALLS"
+hout=$(delta handoff_out)
 check "siplb handoff_out (messages at the non-owner worker)" "> 0" "$hout" \
 	"$([ "$hout" -gt 0 ] && echo 1 || echo 0)"
-eqc "siplb handoff_in (all handed messages taken by the owner)" "$hout" "$hin"
-eqc "siplb drop.handoff_full" 0 "$(jget "$after" drop.handoff_full)"
-rc=0
-lb_stop || rc=$?
-eqc "siplb exit status after SIGTERM (run 2)" 0 "$rc"
+eq "siplb handoff_in (all handed messages taken by the owner)" "$hout" "$(delta handoff_in)"
+eq "siplb drop.handoff_full" 0 "$(jget "$after" drop.handoff_full)"
+check_lb_stop "run 2"
 finish

@@ -35,44 +35,25 @@ lb_start "$conf" || die "siplb did not start from $conf"
 before=$(lb_stats)
 
 log "placing $CALLS calls at $RATE calls/s (all pending together) to $LB_IP:5060"
-UAC_SCEN=sf1_uac_503.xml uac_run cap "$LB_IP:5060" "$CALLS" "$RATE" -l "$CALLS" \
-	-trace_logs -log_file "$WORK/cap.uac.log" &
-uac_pid=$!
-# All INVITEs are out after ~1 s, the first 200 comes after 4 s.
-sleep 2.5
-mid=$(lb_stats)
-rc=0
-wait "$uac_pid" || rc=$?
-log "sipp UAC exited with status $rc"
+# All INVITEs are out after ~1 s, the first 200 comes after 4 s: the
+# mid-run snapshot at 2.5 s sees every accepted call pending.
+MID_S=2.5 UAC_SCEN=sf1_uac_503.xml uac_call cap "$LB_IP:5060" "$CALLS" "$RATE" \
+	-l "$CALLS" -trace_logs -log_file "$WORK/cap.uac.log"
 
 alive=0
 kill -0 "$LB_PID" 2>/dev/null && alive=1
 check "siplb still running after the overload" 1 "$alive" "$alive"
-t0=$SECONDS
-while :; do
-	after=$(lb_stats)
-	[ "$(jget "$after" txn_live)" = 0 ] && break
-	[ $((SECONDS - t0)) -lt 10 ] || break
-	sleep 0.2
-done
+after=$(wait_idle 10)
 uas_stop "${BES[@]}"
 
-check_calls cap "$CALLS" "$rc"
+check_calls cap "$CALLS" "$UAC_RC"
 
-# Prints "n503 <N>" and "n200 <N>" last, for the counter checks below.
-out=$(python3 - "$WORK" "$CALLS" "$CAPACITY" "$RETRY_AFTER" "${BES[@]}" <<'EOF'
-import collections, os, re, sys
+# Hands n503 and n200 (calls answered so) to the shell for the counter checks.
+py_checks "$WORK" "$CALLS" "$CAPACITY" "$RETRY_AFTER" "${BES[@]}" <<'EOF'
+import collections, os, re
 
 work, calls, cap, ra = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 bes = sys.argv[5:]
-failed = False
-def check(what, expected, actual, ok):
-    global failed
-    print("%s  %s: expected %s, got %s"
-          % ("PASS" if ok else "FAIL", what, expected, actual))
-    failed |= not ok
-def eg(lst):
-    return "%d%s" % (len(lst), (" e.g. " + lst[0]) if lst else "")
 
 # The UAC's log: "<Call-ID> 503 <Retry-After>" or "<Call-ID> 200 -".
 outcome = collections.defaultdict(list)
@@ -123,21 +104,14 @@ check("calls without one INVITE, ACK, BYE at their backend", 0,
 first = re.compile(r"^z9hG4bKslb[0-9a-f]{16}\.0$")
 bad = sorted("%s: %s" % (c, b) for c, b in branch.items() if not first.match(b))
 check("INVITE branches not siplb's first try (...0)", 0, eg(bad), not bad)
-print("n503 %d" % n503)
-print("n200 %d" % n200)
-sys.exit(1 if failed else 0)
+result("n503", n503)
+result("n200", n200)
 EOF
-) || TEST_FAILED=1
-printf '%s\n' "$out" | grep -v '^n[25]0[03] '
-n503=$(printf '%s\n' "$out" | sed -n 's/^n503 //p')
-n200=$(printf '%s\n' "$out" | sed -n 's/^n200 //p')
-n503=${n503:-0}
-n200=${n200:-0}
+n503=${PY_RESULT[n503]:-0}
+n200=${PY_RESULT[n200]:-0}
 
 log "siplb counters (non-zero): $(nonzero "$after")"
-delta() { echo $(($(jget "$after" "$1") - $(jget "$before" "$1"))); }
-eq() { check "$1" "$2" "$3" "$([ "$3" = "$2" ] && echo 1 || echo 0)"; }
-eq "siplb txn_live mid-run (all accepted calls pending)" "$n200" "$(jget "$mid" txn_live)"
+eq "siplb txn_live mid-run (all accepted calls pending)" "$n200" "$(jget "$MID" txn_live)"
 eq "siplb txn_live after the run (polled up to 10 s)" 0 "$(jget "$after" txn_live)"
 eq "siplb txn_table_full = 503s seen by the UAC" "$n503" "$(delta txn_table_full)"
 eq "siplb reply.503 = txn_table_full" "$(delta txn_table_full)" "$(delta reply.503)"
@@ -146,25 +120,8 @@ eq "siplb txn_created = calls accepted" "$n200" "$(delta txn_created)"
 eq "siplb txn_failover_timeout" 0 "$(delta txn_failover_timeout)"
 eq "siplb txn_failover_503" 0 "$(delta txn_failover_503)"
 
-moved=$(python3 - "$before" "$after" <<'EOF'
-import json, sys
-b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-noise = {"eth_type", "ip_not_us", "arp_not_us", "icmp_other"}
-out = []
-for k, v in sorted(a.get("drop", {}).items()):
-    d = v - b.get("drop", {}).get(k, 0)
-    if d and k not in noise:
-        out.append("drop.%s+%d" % (k, d))
-for k, v in sorted(a.get("reply", {}).items()):
-    d = v - b.get("reply", {}).get(k, 0)
-    if d and k not in ("100", "503"):
-        out.append("reply.%s+%d" % (k, d))
-print(" ".join(out) or "none")
-EOF
-)
-eq "siplb drops (other than background traffic) and replies other than 100, 503" none "$moved"
+eq "siplb drops (other than background traffic) and replies other than 100, 503" none \
+	"$(moved "$before" "$after" reply.100 reply.503)"
 
-rc=0
-lb_stop || rc=$?
-eq "siplb exit status after SIGTERM" 0 "$rc"
+check_lb_stop
 finish

@@ -54,42 +54,21 @@ lb_start "$CONF" || die "siplb did not start from $CONF"
 before=$(lb_stats)
 
 log "placing $CALLS calls at $RATE calls/s to $LB_IP:5060, siplb's 100s lost"
-UAC_SCEN=sf1_uac_rr.xml uac_run retrans "$LB_IP:5060" "$CALLS" "$RATE" &
-uac_pid=$!
-sleep 3
-mid=$(lb_stats)
-rc=0
-wait "$uac_pid" || rc=$?
-log "sipp UAC exited with status $rc"
-
-# Transactions end wait_ms (2 s) after their final: bounded poll for idle.
-t0=$SECONDS
-while :; do
-	after=$(lb_stats)
-	[ "$(jget "$after" txn_live)" = 0 ] && break
-	[ $((SECONDS - t0)) -lt 10 ] || break
-	sleep 0.2
-done
+MID_S=3 UAC_SCEN=sf1_uac_rr.xml uac_call retrans "$LB_IP:5060" "$CALLS" "$RATE"
+# Transactions end wait_ms (2 s) after their final.
+after=$(wait_idle 10)
 uas_stop "${BES[@]}"
 
-check_calls retrans "$CALLS" "$rc"
+check_calls retrans "$CALLS" "$UAC_RC"
 ge "sipp UAC INVITE retransmissions (one per call at least)" "$CALLS" \
 	"$(sipp_stat retrans 'Retransmissions(C)')"
 ge "siplb 100s dropped at the client (first + resent per call)" $((2 * CALLS)) \
 	"$(dropped_100s)"
 
-out=$(python3 - "$WORK" "$CALLS" "${BES[@]}" <<'EOF'
-import collections, os, re, sys
+py_checks "$WORK" "$CALLS" "${BES[@]}" <<'EOF'
+import collections, os, re
 
 work, calls, bes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-failed = False
-def check(what, expected, actual, ok):
-    global failed
-    print("%s  %s: expected %s, got %s"
-          % ("PASS" if ok else "FAIL", what, expected, actual))
-    failed |= not ok
-def eg(lst):
-    return "%d%s" % (len(lst), (" e.g. " + lst[0]) if lst else "")
 
 # <log> lines "<Call-ID> <METHOD> <branch>", one per call and method.
 where = collections.defaultdict(set)
@@ -140,15 +119,10 @@ first = re.compile(r"^z9hG4bKslb[0-9a-f]{16}\.0$")
 bad = sorted("%s: %s" % (c, b) for c, b in branch.items() if not first.match(b))
 check("INVITE branches not siplb's first try (z9hG4bKslb<16 hex>.0)", 0,
       eg(bad), not bad)
-sys.exit(1 if failed else 0)
 EOF
-) || TEST_FAILED=1
-printf '%s\n' "$out"
 
 log "siplb counters (non-zero): $(nonzero "$after")"
-delta() { echo $(($(jget "$after" "$1") - $(jget "$before" "$1"))); }
-eq() { check "$1" "$2" "$3" "$([ "$3" = "$2" ] && echo 1 || echo 0)"; }
-ge "siplb txn_live during the run" 1 "$(jget "$mid" txn_live)"
+ge "siplb txn_live during the run" 1 "$(jget "$MID" txn_live)"
 eq "siplb txn_live after the run (polled up to 10 s)" 0 "$(jget "$after" txn_live)"
 ge "siplb txn_created" "$CALLS" "$(delta txn_created)"
 ge "siplb txn_retrans_absorbed (client INVITE retransmissions)" "$CALLS" \
@@ -161,25 +135,8 @@ eq "siplb txn_timeouts" 0 "$(delta txn_timeouts)"
 
 # No drop a SIP message could cause and no reply but 100 (background
 # traffic of the network itself aside, as in t_cancel.sh).
-moved=$(python3 - "$before" "$after" <<'EOF'
-import json, sys
-b, a = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-noise = {"eth_type", "ip_not_us", "arp_not_us", "icmp_other"}
-out = []
-for k, v in sorted(a.get("drop", {}).items()):
-    d = v - b.get("drop", {}).get(k, 0)
-    if d and k not in noise:
-        out.append("drop.%s+%d" % (k, d))
-for k, v in sorted(a.get("reply", {}).items()):
-    d = v - b.get("reply", {}).get(k, 0)
-    if d and k != "100":
-        out.append("reply.%s+%d" % (k, d))
-print(" ".join(out) or "none")
-EOF
-)
-eq "siplb drops (other than background traffic) and replies other than 100" none "$moved"
+eq "siplb drops (other than background traffic) and replies other than 100" none \
+	"$(moved "$before" "$after" reply.100)"
 
-rc=0
-lb_stop || rc=$?
-eq "siplb exit status after SIGTERM" 0 "$rc"
+check_lb_stop
 finish

@@ -38,40 +38,21 @@ lb_start "$CONF" || die "siplb did not start from $CONF"
 before=$(lb_stats)
 
 log "placing $CALLS calls at $RATE calls/s to $LB_IP:5060, be2 silent"
-# -trace_rtt writes <scenario>_<pid>_rtt.csv into the working directory:
-# one line per call, its rtd 1 (call start to the 200) in ms.
-(cd "$WORK" && UAC_SCEN=sf1_uac_rr.xml uac_run silent "$LB_IP:5060" "$CALLS" "$RATE" -trace_rtt -rtt_freq 1) &
-uac_pid=$!
-sleep 3
-mid=$(lb_stats)
-rc=0
-wait "$uac_pid" || rc=$?
-log "sipp UAC exited with status $rc"
-
-t0=$SECONDS
-while :; do
-	after=$(lb_stats)
-	[ "$(jget "$after" txn_live)" = 0 ] && break
-	[ $((SECONDS - t0)) -lt 10 ] || break
-	sleep 0.2
-done
+# -trace_rtt writes <scenario>_<pid>_rtt.csv into the working directory
+# ($WORK for uac_call): one line per call, its rtd 1 (call start to the 200)
+# in ms.
+MID_S=3 UAC_SCEN=sf1_uac_rr.xml uac_call silent "$LB_IP:5060" "$CALLS" "$RATE" \
+	-trace_rtt -rtt_freq 1
+after=$(wait_idle 10)
 uas_stop "${BES[@]}"
 
-check_calls silent "$CALLS" "$rc"
+check_calls silent "$CALLS" "$UAC_RC"
 
-# Prints "n_be2 <N>" last, for the counter checks below.
-out=$(python3 - "$WORK" "$CALLS" "$FR_MS" "$MARGIN_MS" <<'EOF'
-import collections, datetime, glob, os, re, sys
+# Hands n_be2 (calls first tried at be2) to the shell for the counter checks.
+py_checks "$WORK" "$CALLS" "$FR_MS" "$MARGIN_MS" <<'EOF'
+import collections, datetime, glob, os, re
 
 work, calls, fr, margin = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-failed = False
-def check(what, expected, actual, ok):
-    global failed
-    print("%s  %s: expected %s, got %s"
-          % ("PASS" if ok else "FAIL", what, expected, actual))
-    failed |= not ok
-def eg(lst):
-    return "%d%s" % (len(lst), (" e.g. " + lst[0]) if lst else "")
 
 # <log> lines "<Call-ID> <METHOD> <branch>".
 logged = {}          # be -> Call-ID -> Counter(method)
@@ -164,18 +145,12 @@ check("max INVITE->200 time (ms)", "<= %d" % (fr + margin), "%.0f" % mx,
 slow = sum(1 for r in rtt if r >= fr - 100)
 check("calls slower than fr_timer - 100 ms = calls tried at be2 first",
       len(silent), slow, slow == len(silent))
-print("n_be2 %d" % len(silent))
-sys.exit(1 if failed else 0)
+result("n_be2", len(silent))
 EOF
-) || TEST_FAILED=1
-printf '%s\n' "$out" | grep -v '^n_be2 '
-n_be2=$(printf '%s\n' "$out" | sed -n 's/^n_be2 //p')
-n_be2=${n_be2:-0}
+n_be2=${PY_RESULT[n_be2]:-0}
 
 log "siplb counters (non-zero): $(nonzero "$after")"
-delta() { echo $(($(jget "$after" "$1") - $(jget "$before" "$1"))); }
-eq() { check "$1" "$2" "$3" "$([ "$3" = "$2" ] && echo 1 || echo 0)"; }
-ge "siplb txn_live during the run" 1 "$(jget "$mid" txn_live)"
+ge "siplb txn_live during the run" 1 "$(jget "$MID" txn_live)"
 eq "siplb txn_live after the run (polled up to 10 s)" 0 "$(jget "$after" txn_live)"
 ge "siplb txn_created" "$CALLS" "$(delta txn_created)"
 eq "siplb txn_failover_timeout = calls tried at be2 first" "$n_be2" \
@@ -187,7 +162,5 @@ eq "siplb txn_failover_code" 0 "$(delta txn_failover_code)"
 eq "siplb txn_timeouts (tries ended by fr_timer)" "$n_be2" "$(delta txn_timeouts)"
 eq "siplb reply.408" 0 "$(delta reply.408)"
 
-rc=0
-lb_stop || rc=$?
-eq "siplb exit status after SIGTERM" 0 "$rc"
+check_lb_stop
 finish
