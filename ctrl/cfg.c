@@ -101,6 +101,9 @@ static const struct cfg_key keys[] = {
 	{ "stateful", "wait_ms", KT_INT, KF_RELOAD, 0, 64000, .def = 5000, F(st_wait_ms) },
 	{ "stateful", "retry_after_s", KT_INT, KF_RELOAD, 1, 3600, .def = 5,
 	  F(st_retry_after_s) },
+
+	{ "accounting", "file", KT_PATH, 0, F(acct_file) },
+	{ "accounting", "ring", KT_INT, 0, 256, 1048576, .def = 16384, F(acct_ring) },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -120,6 +123,7 @@ static const struct cfg_group groups[] = {
 	{ "backends", true, true, 1, CFG_MAX_BACKENDS },
 	{ "control", false, false, 0, 0 },
 	{ "stateful", false, false, 0, 0 },
+	{ "accounting", false, false, 0, 0 },
 };
 
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))

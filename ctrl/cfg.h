@@ -70,6 +70,10 @@ struct cfg {
 	uint32_t st_t1_ms;         /* default 500: Timer A's first interval (RFC 3261 T1) */
 	uint32_t st_wait_ms;       /* default 5000: kept after the final (SER wait timer) */
 	uint32_t st_retry_after_s; /* default 5: Retry-After of the table-full 503 */
+
+	/* accounting */
+	char acct_file[256];       /* JSON lines; empty: no accounting */
+	uint32_t acct_ring;        /* default 16384: records per worker in flight */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "acct_wr.h"
 #include "ctl.h"
 #include "ctl_srv.h"
 #include "daemon.h"
@@ -458,6 +459,27 @@ cmd_reload(struct daemon *d, const struct req *r, FILE *out, char *msg, size_t m
 	return CTL_OK;
 }
 
+/* accounting reopen: after logrotate moved the file away (as SIGHUP) */
+static int
+cmd_accounting(struct daemon *d, const struct req *r, FILE *out, char *msg, size_t msz)
+{
+	if (r->argc != 2 || strcmp(r->argv[1], "reopen") != 0) {
+		snprintf(msg, msz, "usage: accounting reopen");
+		return CTL_E_USAGE;
+	}
+	if (d->cfg.acct_file[0] == '\0') {
+		snprintf(msg, msz, "accounting is off (no accounting.file)");
+		return CTL_E_FAILED;
+	}
+	acct_drain(d);
+	if (acct_reopen(out) < 0) {
+		snprintf(msg, msz, "cannot reopen %s", d->cfg.acct_file);
+		return CTL_E_FAILED;
+	}
+	snprintf(msg, msz, "reopened %s", d->cfg.acct_file);
+	return CTL_OK;
+}
+
 /* Parse and run one request line; the response is written to *resp. */
 static void
 ctl_run(struct daemon *d, char *line, char **resp, size_t *resp_len)
@@ -468,6 +490,7 @@ ctl_run(struct daemon *d, char *line, char **resp, size_t *resp_len)
 	} cmds[] = {
 		{ "status", cmd_status }, { "stats", cmd_stats }, { "backends", cmd_backends },
 		{ "backend", cmd_backend }, { "reload", cmd_reload },
+		{ "accounting", cmd_accounting },
 	};
 	char *body = NULL, msg[512] = "", *tok, *save;
 	size_t body_len = 0;

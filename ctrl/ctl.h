@@ -24,6 +24,7 @@
  *   backend enable NAME             undo drain
  *   backend weight NAME WEIGHT
  *   reload                          re-read the config file, all or nothing
+ *   accounting reopen               reopen accounting.file (log rotation)
  *
  * A request the daemon does not understand gets CTL_E_USAGE; a newer protocol
  * version than the daemon speaks gets CTL_E_VERSION.

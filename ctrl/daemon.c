@@ -144,6 +144,7 @@ daemon_publish(struct daemon *d, FILE *err)
 		return -ENOMEM;
 	}
 	px_conf_init(pc, c->addr, c->sip_port, c->mtu, c->record_route, set);
+	pc->acct = c->acct_file[0] != '\0';
 	if (c->mode == CFG_MODE_STATEFUL) {
 		pc->has_st = true;
 		pc->st = (struct sf_conf){

@@ -26,6 +26,8 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring_elem.h>
 
+#include "acct.h"
+#include "acct_wr.h"
 #include "bk.h"
 #include "cfg.h"
 #include "cnt.h"
@@ -226,6 +228,14 @@ workers_start(struct daemon *d)
 		};
 		char name[RTE_RING_NAMESIZE];
 
+		if (c->acct_file[0]) {
+			snprintf(name, sizeof(name), "acct_%u", i);
+			p.acct = rte_ring_create_elem(name, sizeof(struct acct_rec), c->acct_ring,
+				(int)rte_lcore_to_socket_id(c->lcores[i]),
+				RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+			if (p.acct == NULL)
+				return -ENOMEM;
+		}
 		if (d->n_wrk > 1) {
 			/* multi-producer (the other workers), single consumer */
 			snprintf(name, sizeof(name), "arp_inbox_%u", i);
@@ -262,13 +272,13 @@ run(struct daemon *d)
 			sig_dump = 0;
 			stats_json(d);
 		}
+		acct_drain(d);
 		if (sig_hup) {
+			/* log rotation: the accounting file is moved away, then
+			 * SIGHUP (or siplbctl accounting reopen) */
 			sig_hup = 0;
-			/* SIGHUP re-reads the config, as siplbctl reload does */
-			if (daemon_reload(d, stderr) == 0)
-				fprintf(stderr, "siplb: SIGHUP: reloaded %s\n", d->cfg.path);
-			else
-				fprintf(stderr, "siplb: SIGHUP: reload refused, nothing changed\n");
+			acct_drain(d);
+			acct_reopen(stderr);
 		}
 	}
 }
@@ -372,6 +382,8 @@ main(int argc, char **argv)
 		goto out;
 	if (ctl_open(d->cfg.control_socket, stderr) < 0)
 		goto out;
+	if (d->cfg.acct_file[0] && acct_open(d->cfg.acct_file, stderr) < 0)
+		goto out;
 	d->ctl_fd = 0;
 	if (d->cfg.mode == CFG_MODE_STATEFUL && stateful_setup(d) < 0)
 		goto out;
@@ -408,11 +420,14 @@ stop:
 		stats_json(d);
 	}
 out:
+	acct_close(d);
 	if (d->ctl_fd >= 0)
 		ctl_close();
 	for (unsigned i = 0; i < d->n_wrk; i++) {
-		if (d->wrk[i])
+		if (d->wrk[i]) {
 			rte_ring_free(d->wrk[i]->arp_inbox);
+			rte_ring_free(d->wrk[i]->acct);
+		}
 		rte_free(d->wrk[i]);
 		sf_free(d->sf[i]);
 	}

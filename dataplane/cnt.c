@@ -39,7 +39,7 @@ cnt_reply_name(unsigned k, char name[16])
 	X(icmp_echo) X(ack_absorbed) X(txn_live) X(txn_created) X(txn_completed) \
 	X(txn_retrans_absorbed) X(txn_resp_absorbed) X(txn_timer_a) X(txn_failover_timeout) \
 	X(txn_failover_503) X(txn_failover_code) X(txn_timeouts) X(txn_table_full) \
-	X(txn_cancels) X(handoff_out) X(handoff_in)
+	X(txn_cancels) X(handoff_out) X(handoff_in) X(acct_records) X(acct_lost)
 
 #define CNT_X_ONE(f) +1
 #define CNT_N_SCALARS (0 CNT_SCALAR_LIST(CNT_X_ONE))

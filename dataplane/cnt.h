@@ -117,6 +117,8 @@ struct cnt_core {
 	uint64_t txn_cancels;          /* CANCELs matched to a transaction (answered 200) */
 	uint64_t handoff_out;          /* messages passed to the Call-ID's owner core */
 	uint64_t handoff_in;           /* messages taken from other cores */
+	uint64_t acct_records;         /* accounting records put on the ring */
+	uint64_t acct_lost;            /* accounting records lost: ring full */
 	uint64_t reply[CNT_REPLY__COUNT]; /* local responses sent */
 	uint64_t drop[CNT_DROP__COUNT];
 	uint64_t fwd_backend[CNT_MAX_BACKENDS]; /* requests sent to backend i */

@@ -498,6 +498,23 @@ dialog_creating(uint8_t method)
 	return method == SIP_M_INVITE || method == SIP_M_SUBSCRIBE || method == SIP_M_REFER;
 }
 
+/* Accounting's view of a forwarded message (px_res.acct). */
+static void
+px_acct_fill(const struct sip_msg *m, uint8_t method, uint16_t status, struct px_res *res)
+{
+	const struct sip_hdr *h;
+
+	res->acct.method = method;
+	res->acct.status = status;
+	res->acct.call_id = sip_hdr_first(m, SIP_H_CALL_ID)->value;
+	res->acct.from_tag = (struct sv){ 0 };
+	res->acct.to_tag = (struct sv){ 0 };
+	if ((h = sip_hdr_first(m, SIP_H_FROM)))
+		sip_param_get(h->value, SV_LIT("tag"), &res->acct.from_tag);
+	if ((h = sip_hdr_first(m, SIP_H_TO)))
+		sip_param_get(h->value, SV_LIT("tag"), &res->acct.to_tag);
+}
+
 static enum px_act
 px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg *m,
 	   uint32_t src_ip, uint16_t src_port, const struct px_opt *opt, char *out,
@@ -729,6 +746,9 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 	res->len = (uint16_t)len;
 	res->backend = (int16_t)dst_bk;
 	res->picked = picked;
+	if (pc->acct && (m->method == SIP_M_INVITE || m->method == SIP_M_ACK ||
+			 m->method == SIP_M_BYE))
+		px_acct_fill(m, m->method, 0, res);
 	cnt->fwd_req++;
 	if (dst_bk >= 0)
 		cnt->fwd_backend[dst_bk]++;
@@ -851,6 +871,18 @@ px_response(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg
 	res->len = (uint16_t)len;
 	res->backend = -1;
 	res->picked = false;
+	if (pc->acct) {
+		const struct sip_hdr *cs = sip_hdr_first(m, SIP_H_CSEQ);
+		struct sv meth;
+		uint32_t num;
+
+		if (sip_cseq_parse(cs->value, &num, &meth) == 0) {
+			enum sip_method mm = sip_method_of(meth);
+
+			if ((mm == SIP_M_INVITE && m->status >= 200) || mm == SIP_M_BYE)
+				px_acct_fill(m, mm, m->status, res);
+		}
+	}
 	cnt->fwd_resp++;
 	return PX_FORWARD;
 }
@@ -878,6 +910,7 @@ px_process(const struct px_conf *pc, struct cnt_core *cnt, const char *in,
 	 * outgrow it too. */
 	if (out_cap > pc->max_len)
 		out_cap = pc->max_len;
+	res->acct.method = 0;
 	e = sip_parse_msg(in, in_len, &m);
 	if (e == SIP_OK)
 		return px_msg(pc, cnt, &m, src_ip, src_port, NULL, out, out_cap, res);
@@ -907,6 +940,7 @@ px_msg(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg *m,
 {
 	if (out_cap > pc->max_len)
 		out_cap = pc->max_len;
+	res->acct.method = 0;
 	return m->is_request ?
 		px_request(pc, cnt, m, src_ip, src_port, opt, out, out_cap, res) :
 		px_response(pc, cnt, m, out, out_cap, res);

@@ -40,6 +40,7 @@ struct px_conf {
 	uint16_t port;          /* our SIP port, host order */
 	uint16_t max_len;       /* largest SIP payload we send: MTU - 28 */
 	bool record_route;
+	bool acct;              /* fill px_res.acct (accounting is on) */
 	const struct bk_set *bks;
 	/* stateful mode: replaces each worker's sf_conf when published */
 	bool has_st;
@@ -78,6 +79,14 @@ struct px_res {
 	bool picked;       /* a request the load-balancing decision placed (its
 	                      Request-URI is us, no Route onwards, no dialog
 	                      backend): another backend may take it instead */
+	/* pc->acct: what accounting records of a forwarded message (INVITE,
+	 * ACK, BYE; final responses to INVITE, responses to BYE): method 0
+	 * when nothing. Views into the input datagram. */
+	struct {
+		uint8_t method;    /* request method or the response's CSeq method */
+		uint16_t status;
+		struct sv call_id, from_tag, to_tag;
+	} acct;
 };
 
 /*

@@ -174,6 +174,9 @@ sf_px(struct sf *sf, const struct sip_msg *m, uint32_t src_ip, uint16_t src_port
 		rte_pktmbuf_free(o);
 		return act;
 	}
+	/* a Timer A or failover resend is not a new INVITE to bill */
+	if (unlikely(res->acct.method != 0) && act == PX_FORWARD && !(opt && opt->again))
+		wrk_acct(sf->w, res, src_ip, src_port, sf->now_tsc);
 	if (keep)
 		sf_keep(keep, o);
 	wrk_send(sf->w, o, res->len, res->dst_ip, res->dst_port, sf->now_tsc);

@@ -6,6 +6,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring_elem.h>
 
+#include "acct.h"
 #include "pkt.h"
 #include "sf.h"
 #include "wrk.h"
@@ -98,6 +99,7 @@ wrk_init(struct wrk *w, const struct wrk_params *p)
 	w->n_tx = 0;
 	w->arp_inbox = p->arp_inbox;
 	w->sf = p->sf;
+	w->acct = p->acct;
 	if (w->sf)
 		w->sf->w = w;
 	arp_cache_init(&w->arp, p->addr, &p->mac, p->mp, wrk_tx, w, &w->cnt, w->hz);
@@ -142,6 +144,50 @@ wrk_resend(struct wrk *w, struct rte_mbuf *o, uint64_t now)
 	arp_output(&w->arp, nh, o, now);
 }
 
+static uint8_t
+acct_copy(char *dst, struct sv v, unsigned cap, uint8_t *flags)
+{
+	unsigned n = v.len;
+
+	if (n > cap) {
+		n = cap;
+		*flags |= ACCT_F_TRUNC;
+	}
+	memcpy(dst, v.p, n);
+	return (uint8_t)n;
+}
+
+void
+wrk_acct(struct wrk *w, const struct px_res *res, uint32_t src_ip, uint16_t src_port,
+	 uint64_t now)
+{
+	struct acct_rec r;
+
+	if (w->acct == NULL || res->acct.method == 0)
+		return;
+	r.tsc = now;
+	r.src_ip = src_ip;
+	r.src_port = src_port;
+	r.status = res->acct.status;
+	r.method = res->acct.method;
+	r.flags = 0;
+	if (res->backend >= 0) {
+		r.backend = res->backend;
+	} else {
+		/* a response: the backend it came from */
+		const struct px_conf *pc = __atomic_load_n(w->conf, __ATOMIC_ACQUIRE);
+
+		r.backend = (int16_t)bk_set_by_addr(pc->bks, src_ip, src_port);
+	}
+	r.cid_len = acct_copy(r.cid, res->acct.call_id, ACCT_CID_MAX, &r.flags);
+	r.ftag_len = acct_copy(r.ftag, res->acct.from_tag, ACCT_TAG_MAX, &r.flags);
+	r.ttag_len = acct_copy(r.ttag, res->acct.to_tag, ACCT_TAG_MAX, &r.flags);
+	if (rte_ring_sp_enqueue_elem(w->acct, &r, sizeof(r)) == 0)
+		w->cnt.acct_records++;
+	else
+		w->cnt.acct_lost++;
+}
+
 void
 wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
 	const struct pkt_view *v, uint64_t now)
@@ -160,6 +206,8 @@ wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
 	out = rte_pktmbuf_mtod_offset(o, char *, PKT_HDR_LEN);
 	act = px_process(pc, &w->cnt, v->payload, v->payload_len, v->src_ip, v->sport,
 			 out, (uint16_t)(rte_pktmbuf_tailroom(o) - PKT_HDR_LEN), &res);
+	if (unlikely(res.acct.method != 0) && act == PX_FORWARD)
+		wrk_acct(w, &res, v->src_ip, v->sport, now);
 	rte_pktmbuf_free(m);
 	if (act != PX_FORWARD && act != PX_REPLY) {
 		rte_pktmbuf_free(o);

@@ -64,6 +64,8 @@ struct wrk {
 	unsigned qsbr_id;
 	bool announce;             /* send a gratuitous ARP at start */
 	struct sf *sf;             /* stateful mode: this worker's; NULL: stateless */
+	struct rte_ring *acct;     /* accounting records to the control plane
+	                              (SP/SC, struct acct_rec); NULL: off */
 
 	/* set by wrk_set_peers before launch; read by this worker */
 	struct rte_ring *arp_inbox;  /* many producers (peers), this consumer */
@@ -97,6 +99,7 @@ struct wrk_params {
 	unsigned qsbr_id;
 	struct rte_ring *arp_inbox;  /* elements struct wrk_arp_msg; NULL alone */
 	struct sf *sf;               /* stateful mode; NULL: stateless */
+	struct rte_ring *acct;       /* accounting ring; NULL: off */
 };
 
 /* Set up w (zeroed by the caller, e.g. rte_zmalloc) before launching it. */
@@ -130,6 +133,14 @@ void wrk_send(struct wrk *w, struct rte_mbuf *o, uint16_t len, uint32_t dst_ip,
  * reference to: takes a new reference, so the caller keeps its own.
  */
 void wrk_resend(struct wrk *w, struct rte_mbuf *o, uint64_t now);
+
+/*
+ * Put the accounting record of a message px forwarded (res->acct.method
+ * set) from src_ip:src_port on the accounting ring; a full ring loses it
+ * (counted). Never waits.
+ */
+void wrk_acct(struct wrk *w, const struct px_res *res, uint32_t src_ip, uint16_t src_port,
+	      uint64_t now);
 
 /* The stateless path for a SIP datagram described by v; takes m. */
 void wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,

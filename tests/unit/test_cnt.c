@@ -202,11 +202,12 @@ test_json(void **state)
 				  "ack_absorbed,txn_live,txn_created,txn_completed,txn_retrans_absorbed,"
 				  "txn_resp_absorbed,txn_timer_a,txn_failover_timeout,txn_failover_503,"
 				  "txn_failover_code,txn_timeouts,txn_table_full,txn_cancels,handoff_out,"
-				  "handoff_in,sip_req,sip_resp,reply,drop,drops_total,fwd_backend,");
+				  "handoff_in,acct_records,acct_lost,sip_req,sip_resp,reply,drop,"
+				  "drops_total,fwd_backend,");
 
 	assert_non_null(strstr(s, "{\"rx_pkts\":5,\"tx_pkts\":4,\"rx_bytes\":1234567890123,"));
 	assert_non_null(strstr(s, "\"icmp_echo\":2,"));
-	assert_non_null(strstr(s, "\"handoff_in\":0,\"sip_req\":{\"INVITE\":11,\"ACK\":0,"));
+	assert_non_null(strstr(s, "\"acct_lost\":0,\"sip_req\":{\"INVITE\":11,\"ACK\":0,"));
 	assert_non_null(strstr(s, "\"UPDATE\":9,\"OTHER\":3},"));
 	for (int m = 0; m < SIP_M__COUNT; m++) {
 		snprintf(want, sizeof(want), "\"%s\":", sip_method_name((enum sip_method)m));
