@@ -59,6 +59,7 @@ struct cfg_key {
 	.size = sizeof(((struct cfg *)0)->f[0]), .n_off = offsetof(struct cfg, n)
 
 static const int64_t def_failover_codes[] = { 500, 503 };
+static const int64_t def_alive_codes[] = { 200 };
 
 static const struct cfg_key keys[] = {
 	{ "dpdk", "eal", KT_STRS, KF_REQUIRED, .min_n = 1,
@@ -102,6 +103,16 @@ static const struct cfg_key keys[] = {
 	{ "stateful", "retry_after_s", KT_INT, KF_RELOAD, 1, 3600, .def = 5,
 	  F(st_retry_after_s) },
 
+	{ "health", "enabled", KT_BOOL, KF_RELOAD, .def = 0, F(hc_enabled) },
+	{ "health", "interval_ms", KT_INT, KF_RELOAD, 100, 3600000, .def = 1000,
+	  F(hc_interval_ms) },
+	{ "health", "timeout_ms", KT_INT, KF_RELOAD, 10, 3600000, .def = 500, F(hc_timeout_ms) },
+	{ "health", "down_after", KT_INT, KF_RELOAD, 1, 100, .def = 3, F(hc_down_after) },
+	{ "health", "up_after", KT_INT, KF_RELOAD, 1, 100, .def = 2, F(hc_up_after) },
+	{ "health", "alive_codes", KT_INTS, KF_RELOAD | KF_UNIQUE, 100, 699,
+	  .min_n = 1, .max_n = CFG_MAX_ALIVE_CODES,
+	  .def_list = def_alive_codes, .def_n = 1, FL(hc_alive, hc_n_alive) },
+
 	{ "accounting", "file", KT_PATH, 0, F(acct_file) },
 	{ "accounting", "ring", KT_INT, 0, 256, 1048576, .def = 16384, F(acct_ring) },
 };
@@ -123,6 +134,7 @@ static const struct cfg_group groups[] = {
 	{ "backends", true, true, 1, CFG_MAX_BACKENDS },
 	{ "control", false, false, 0, 0 },
 	{ "stateful", false, false, 0, 0 },
+	{ "health", false, false, 0, 0 },
 	{ "accounting", false, false, 0, 0 },
 };
 

@@ -19,6 +19,7 @@
 #define CFG_MAX_LCORES 64
 #define CFG_MAX_BACKENDS 256
 #define CFG_MAX_FAILOVER_CODES 16
+#define CFG_MAX_ALIVE_CODES 16
 #define CFG_NAME_MAX 32
 
 enum cfg_mode { CFG_MODE_STATELESS = 0, CFG_MODE_STATEFUL };
@@ -70,6 +71,15 @@ struct cfg {
 	uint32_t st_t1_ms;         /* default 500: Timer A's first interval (RFC 3261 T1) */
 	uint32_t st_wait_ms;       /* default 5000: kept after the final (SER wait timer) */
 	uint32_t st_retry_after_s; /* default 5: Retry-After of the table-full 503 */
+
+	/* health */
+	bool hc_enabled;           /* default false: no OPTIONS probes */
+	uint32_t hc_interval_ms;   /* default 1000 */
+	uint32_t hc_timeout_ms;    /* default 500, < interval */
+	uint32_t hc_down_after;    /* default 3 misses */
+	uint32_t hc_up_after;      /* default 2 answers */
+	unsigned hc_n_alive;
+	uint16_t hc_alive[CFG_MAX_ALIVE_CODES]; /* default 200 */
 
 	/* accounting */
 	char acct_file[256];       /* JSON lines; empty: no accounting */

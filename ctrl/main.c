@@ -33,6 +33,7 @@
 #include "cnt.h"
 #include "ctl_srv.h"
 #include "daemon.h"
+#include "health.h"
 #include "px.h"
 #include "sf.h"
 #include "wrk.h"
@@ -228,6 +229,18 @@ workers_start(struct daemon *d)
 		};
 		char name[RTE_RING_NAMESIZE];
 
+		/* health checks: always there (health.enabled may be reloaded) */
+		if (i == 0) {
+			p.probe_in = rte_ring_create_elem("probe_in", sizeof(struct wrk_probe),
+				256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (p.probe_in == NULL)
+				return -ENOMEM;
+		}
+		snprintf(name, sizeof(name), "probe_out_%u", i);
+		p.probe_out = rte_ring_create_elem(name, sizeof(struct wrk_probe_ack), 256,
+			SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (p.probe_out == NULL)
+			return -ENOMEM;
 		if (c->acct_file[0]) {
 			snprintf(name, sizeof(name), "acct_%u", i);
 			p.acct = rte_ring_create_elem(name, sizeof(struct acct_rec), c->acct_ring,
@@ -273,6 +286,7 @@ run(struct daemon *d)
 			stats_json(d);
 		}
 		acct_drain(d);
+		health_tick(d);
 		if (sig_hup) {
 			/* log rotation: the accounting file is moved away, then
 			 * SIGHUP (or siplbctl accounting reopen) */
@@ -427,6 +441,8 @@ out:
 		if (d->wrk[i]) {
 			rte_ring_free(d->wrk[i]->arp_inbox);
 			rte_ring_free(d->wrk[i]->acct);
+			rte_ring_free(d->wrk[i]->probe_in);
+			rte_ring_free(d->wrk[i]->probe_out);
 		}
 		rte_free(d->wrk[i]);
 		sf_free(d->sf[i]);

@@ -39,7 +39,8 @@ cnt_reply_name(unsigned k, char name[16])
 	X(icmp_echo) X(ack_absorbed) X(txn_live) X(txn_created) X(txn_completed) \
 	X(txn_retrans_absorbed) X(txn_resp_absorbed) X(txn_timer_a) X(txn_failover_timeout) \
 	X(txn_failover_503) X(txn_failover_code) X(txn_timeouts) X(txn_table_full) \
-	X(txn_cancels) X(handoff_out) X(handoff_in) X(acct_records) X(acct_lost)
+	X(txn_cancels) X(handoff_out) X(handoff_in) X(acct_records) X(acct_lost) \
+	X(probes_sent) X(probe_replies)
 
 #define CNT_X_ONE(f) +1
 #define CNT_N_SCALARS (0 CNT_SCALAR_LIST(CNT_X_ONE))
@@ -50,9 +51,9 @@ cnt_reply_name(unsigned k, char name[16])
  * cnt_add() names every field; this fails to compile when a field is added
  * to struct cnt_core without being added to CNT_SCALAR_LIST or cnt_add().
  */
-_Static_assert(offsetof(struct cnt_core, fwd_backend) + sizeof(((struct cnt_core *)0)->fwd_backend) ==
+_Static_assert(offsetof(struct cnt_core, fail_backend) + sizeof(((struct cnt_core *)0)->fail_backend) ==
 		       sizeof(uint64_t) * (CNT_N_SCALARS + SIP_M__COUNT + 7 + CNT_REPLY__COUNT +
-					   CNT_DROP__COUNT + CNT_MAX_BACKENDS),
+					   CNT_DROP__COUNT + 2 * CNT_MAX_BACKENDS),
 	       "struct cnt_core has a counter cnt.c does not know");
 
 const char *
@@ -77,6 +78,7 @@ cnt_add(struct cnt_core *dst, const struct cnt_core *src)
 	CNT_ADD_ARRAY(reply);
 	CNT_ADD_ARRAY(drop);
 	CNT_ADD_ARRAY(fwd_backend);
+	CNT_ADD_ARRAY(fail_backend);
 #undef CNT_ADD_ARRAY
 }
 
@@ -126,11 +128,26 @@ cnt_clamp_backends(const char *const *bk_names, unsigned n_backends)
 	return n_backends > CNT_MAX_BACKENDS ? CNT_MAX_BACKENDS : n_backends;
 }
 
+/* "name":value pairs of a per-backend array; free slots (NULL) left out. */
+static void
+cnt_json_backends(FILE *f, const uint64_t *v, const char *const *bk_names, unsigned n)
+{
+	const char *sep = "";
+
+	for (unsigned i = 0; i < n; i++) {
+		if (bk_names[i] == NULL)
+			continue;
+		fputs(sep, f);
+		cnt_json_str(f, bk_names[i]);
+		fprintf(f, ":%" PRIu64, v[i]);
+		sep = ",";
+	}
+}
+
 void
 cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	      unsigned n_backends)
 {
-	const char *sep;
 	char name[16];
 
 	fputc('{', f);
@@ -156,15 +173,9 @@ cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 		fprintf(f, "%s\"%s\":%" PRIu64, k ? "," : "", cnt_drop_names[k], c->drop[k]);
 	fprintf(f, "},\"drops_total\":%" PRIu64 ",\"fwd_backend\":{", cnt_drops_total(c));
 	n_backends = cnt_clamp_backends(bk_names, n_backends);
-	sep = "";
-	for (unsigned i = 0; i < n_backends; i++) {
-		if (bk_names[i] == NULL) /* a free slot */
-			continue;
-		fputs(sep, f);
-		cnt_json_str(f, bk_names[i]);
-		fprintf(f, ":%" PRIu64, c->fwd_backend[i]);
-		sep = ",";
-	}
+	cnt_json_backends(f, c->fwd_backend, bk_names, n_backends);
+	fputs("},\"fail_backend\":{", f);
+	cnt_json_backends(f, c->fail_backend, bk_names, n_backends);
 	fputs("}}\n", f);
 }
 
@@ -205,6 +216,8 @@ cnt_dump_text(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	cnt_text_line(f, NULL, "drops_total", cnt_drops_total(c));
 	n_backends = cnt_clamp_backends(bk_names, n_backends);
 	for (unsigned i = 0; i < n_backends; i++)
-		if (bk_names[i] != NULL)
+		if (bk_names[i] != NULL) {
 			cnt_text_line(f, "fwd_backend", bk_names[i], c->fwd_backend[i]);
+			cnt_text_line(f, "fail_backend", bk_names[i], c->fail_backend[i]);
+		}
 }

@@ -119,9 +119,13 @@ struct cnt_core {
 	uint64_t handoff_in;           /* messages taken from other cores */
 	uint64_t acct_records;         /* accounting records put on the ring */
 	uint64_t acct_lost;            /* accounting records lost: ring full */
+	uint64_t probes_sent;          /* health-check OPTIONS sent to backends */
+	uint64_t probe_replies;        /* answers to them received */
 	uint64_t reply[CNT_REPLY__COUNT]; /* local responses sent */
 	uint64_t drop[CNT_DROP__COUNT];
 	uint64_t fwd_backend[CNT_MAX_BACKENDS]; /* requests sent to backend i */
+	/* stateful: tries of backend i that failed (fr_timer, 503): health */
+	uint64_t fail_backend[CNT_MAX_BACKENDS];
 } __rte_cache_aligned;
 
 static inline void

@@ -825,6 +825,14 @@ px_response(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg
 			cnt_drop(cnt, CNT_DROP_RESP_FOREIGN_VIA);
 			return PX_DROP;
 		}
+		if (sv_has_prefix(via.branch, PX_PROBE_PREFIX, sizeof(PX_PROBE_PREFIX) - 1)) {
+			/* a backend answering our health check: for the
+			 * control plane, not for forwarding */
+			res->acct.status = m->status;
+			res->acct.call_id = via.branch;
+			cnt->probe_replies++;
+			return PX_PROBE;
+		}
 	}
 	if (!sip_hdr_first(m, SIP_H_CALL_ID) || !sip_hdr_first(m, SIP_H_CSEQ) ||
 	    !sip_hdr_first(m, SIP_H_FROM) || !sip_hdr_first(m, SIP_H_TO)) {

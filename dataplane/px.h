@@ -21,6 +21,9 @@
 
 /* Our branch: the RFC 3261 magic cookie, then "slb", then 16 hex digits. */
 #define PX_BRANCH_PREFIX "z9hG4bKslb"
+/* The branch of our health-check OPTIONS: "hc" is no hex digit, so no
+ * proxied request's branch can start with it. */
+#define PX_PROBE_PREFIX "z9hG4bKslbhc"
 
 #define SF_MAX_CODES 16
 
@@ -69,6 +72,8 @@ enum px_act {
 	PX_REPLY,     /* a response of ours: send out[0..len) to dst_ip:dst_port */
 	PX_ABSORB,    /* ends here, nothing to send: the ACK of a final of ours
 	                 (counted in cnt->ack_absorbed) */
+	PX_PROBE,     /* the answer to a health-check OPTIONS of ours: status in
+	                 res->acct.status, our branch in res->acct.call_id */
 };
 
 struct px_res {

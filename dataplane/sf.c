@@ -171,6 +171,8 @@ sf_px(struct sf *sf, const struct sip_msg *m, uint32_t src_ip, uint16_t src_port
 		return PX_DROP;
 	act = px_msg(sf->pc, &sf->w->cnt, m, src_ip, src_port, opt, out, cap, res);
 	if (act != PX_FORWARD && act != PX_REPLY) {
+		if (act == PX_PROBE)
+			wrk_probe_ack(sf->w, res);
 		rte_pktmbuf_free(o);
 		return act;
 	}
@@ -477,6 +479,8 @@ sf_fire(struct tmr_node *n, void *arg)
 		c->txn_timeouts++;
 		if (e->state == TXN_CALLING) {
 			/* fr_timer: the backend never answered */
+			if (e->backend != SF_NO_BACKEND)
+				c->fail_backend[e->backend]++;
 			e->best_status = sf_better(e->best_status, 408);
 			if (!sf_failover(sf, e, &c->txn_failover_timeout))
 				sf_final_local(sf, e, e->best_status);
@@ -706,6 +710,8 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 		goto absorbed;
 	}
 	e->best_status = sf_better(e->best_status, st);
+	if (st == 503 && e->backend != SF_NO_BACKEND)
+		c->fail_backend[e->backend]++; /* counts against its health */
 	if (sf_failover_code(sf, st)) {
 		tmr_cancel(&e->timer_a);
 		tmr_cancel(&e->timer_b);

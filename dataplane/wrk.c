@@ -100,6 +100,8 @@ wrk_init(struct wrk *w, const struct wrk_params *p)
 	w->arp_inbox = p->arp_inbox;
 	w->sf = p->sf;
 	w->acct = p->acct;
+	w->probe_in = p->probe_in;
+	w->probe_out = p->probe_out;
 	if (w->sf)
 		w->sf->w = w;
 	arp_cache_init(&w->arp, p->addr, &p->mac, p->mp, wrk_tx, w, &w->cnt, w->hz);
@@ -189,6 +191,39 @@ wrk_acct(struct wrk *w, const struct px_res *res, uint32_t src_ip, uint16_t src_
 }
 
 void
+wrk_probe_ack(struct wrk *w, const struct px_res *res)
+{
+	struct wrk_probe_ack a;
+
+	if (w->probe_out == NULL || res->acct.call_id.len > WRK_PROBE_BRANCH_MAX)
+		return;
+	a.status = res->acct.status;
+	a.len = (uint8_t)res->acct.call_id.len;
+	memcpy(a.branch, res->acct.call_id.p, a.len);
+	/* full: the control plane counts the probe as missed */
+	rte_ring_sp_enqueue_elem(w->probe_out, &a, sizeof(a));
+}
+
+/* Send the control plane's health-check OPTIONS (worker 0). */
+static void
+wrk_probes(struct wrk *w, uint64_t now)
+{
+	struct wrk_probe p;
+
+	while (rte_ring_sc_dequeue_elem(w->probe_in, &p, sizeof(p)) == 0) {
+		struct rte_mbuf *o = rte_pktmbuf_alloc(w->mp);
+
+		if (o == NULL) {
+			cnt_drop(&w->cnt, CNT_DROP_MBUF_ALLOC);
+			continue;
+		}
+		memcpy(rte_pktmbuf_mtod_offset(o, char *, PKT_HDR_LEN), p.msg, p.len);
+		w->cnt.probes_sent++;
+		wrk_send(w, o, p.len, p.ip, p.port, now);
+	}
+}
+
+void
 wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
 	const struct pkt_view *v, uint64_t now)
 {
@@ -208,6 +243,8 @@ wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
 			 out, (uint16_t)(rte_pktmbuf_tailroom(o) - PKT_HDR_LEN), &res);
 	if (unlikely(res.acct.method != 0) && act == PX_FORWARD)
 		wrk_acct(w, &res, v->src_ip, v->sport, now);
+	if (unlikely(act == PX_PROBE))
+		wrk_probe_ack(w, &res);
 	rte_pktmbuf_free(m);
 	if (act != PX_FORWARD && act != PX_REPLY) {
 		rte_pktmbuf_free(o);
@@ -326,6 +363,10 @@ wrk_main(void *arg)
 			}
 		}
 		prev = now;
+		if (unlikely(w->probe_in && !rte_ring_empty(w->probe_in))) {
+			wrk_probes(w, now);
+			wrk_flush(w);
+		}
 		if (unlikely(w->arp_inbox && !rte_ring_empty(w->arp_inbox)))
 			wrk_arp_inbox(w, now);
 		if (unlikely(now >= w->next_tick)) {

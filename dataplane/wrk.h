@@ -43,6 +43,28 @@ struct wrk_arp_msg {
 	uint16_t pad;
 };
 
+/*
+ * Health checks: the control plane cannot send on the workers' queues, so
+ * it hands its OPTIONS to worker 0 (probe_in, SP/SC, main lcore -> worker),
+ * and each worker hands the answers it receives back (probe_out, SP/SC,
+ * worker -> main lcore).
+ */
+#define WRK_PROBE_MAX 480
+#define WRK_PROBE_BRANCH_MAX 45
+
+struct wrk_probe {
+	uint32_t ip;       /* network order */
+	uint16_t port;     /* host order */
+	uint16_t len;
+	char msg[WRK_PROBE_MAX];
+};
+
+struct wrk_probe_ack {
+	uint16_t status;
+	uint8_t len;       /* of branch */
+	char branch[WRK_PROBE_BRANCH_MAX];
+};
+
 struct wrk {
 	/* read-only after wrk_init; read by this worker */
 	uint16_t port_id;
@@ -66,6 +88,8 @@ struct wrk {
 	struct sf *sf;             /* stateful mode: this worker's; NULL: stateless */
 	struct rte_ring *acct;     /* accounting records to the control plane
 	                              (SP/SC, struct acct_rec); NULL: off */
+	struct rte_ring *probe_in;  /* probes to send; worker 0 only, else NULL */
+	struct rte_ring *probe_out; /* answers to probes; NULL: health off */
 
 	/* set by wrk_set_peers before launch; read by this worker */
 	struct rte_ring *arp_inbox;  /* many producers (peers), this consumer */
@@ -100,6 +124,8 @@ struct wrk_params {
 	struct rte_ring *arp_inbox;  /* elements struct wrk_arp_msg; NULL alone */
 	struct sf *sf;               /* stateful mode; NULL: stateless */
 	struct rte_ring *acct;       /* accounting ring; NULL: off */
+	struct rte_ring *probe_in;   /* health: elements struct wrk_probe */
+	struct rte_ring *probe_out;  /* health: elements struct wrk_probe_ack */
 };
 
 /* Set up w (zeroed by the caller, e.g. rte_zmalloc) before launching it. */
@@ -141,6 +167,9 @@ void wrk_resend(struct wrk *w, struct rte_mbuf *o, uint64_t now);
  */
 void wrk_acct(struct wrk *w, const struct px_res *res, uint32_t src_ip, uint16_t src_port,
 	      uint64_t now);
+
+/* Hand the answer to a probe (px said PX_PROBE) to the control plane. */
+void wrk_probe_ack(struct wrk *w, const struct px_res *res);
 
 /* The stateless path for a SIP datagram described by v; takes m. */
 void wrk_sip(struct wrk *w, const struct px_conf *pc, struct rte_mbuf *m,
