@@ -17,9 +17,9 @@
 #include "sip.h"
 
 #define N_WORDS (sizeof(struct cnt_core) / sizeof(uint64_t))
-/* Counters end with fwd_backend; what follows is cache-line padding. */
+/* Counters end with fail_backend; what follows is cache-line padding. */
 #define N_COUNTERS \
-	((offsetof(struct cnt_core, fwd_backend) + sizeof(((struct cnt_core *)0)->fwd_backend)) / \
+	((offsetof(struct cnt_core, fail_backend) + sizeof(((struct cnt_core *)0)->fail_backend)) / \
 	 sizeof(uint64_t))
 
 /* Static: struct cnt_core is cache-line aligned, which malloc does not give. */
@@ -82,7 +82,8 @@ test_add(void **state)
 	memcpy(w, dst, sizeof(w));
 	for (size_t i = 0; i < N_COUNTERS; i++)
 		assert_int_equal(w[i], ((uint64_t)(i + 1) << 32) + 2 * (i + 1));
-	assert_int_equal(dst->fwd_backend[CNT_MAX_BACKENDS - 1], ((uint64_t)N_COUNTERS << 32) + 2 * N_COUNTERS);
+	assert_int_equal(dst->fail_backend[CNT_MAX_BACKENDS - 1],
+			 ((uint64_t)N_COUNTERS << 32) + 2 * N_COUNTERS);
 }
 
 /*
@@ -202,12 +203,12 @@ test_json(void **state)
 				  "ack_absorbed,txn_live,txn_created,txn_completed,txn_retrans_absorbed,"
 				  "txn_resp_absorbed,txn_timer_a,txn_failover_timeout,txn_failover_503,"
 				  "txn_failover_code,txn_timeouts,txn_table_full,txn_cancels,handoff_out,"
-				  "handoff_in,acct_records,acct_lost,sip_req,sip_resp,reply,drop,"
-				  "drops_total,fwd_backend,");
+				  "handoff_in,acct_records,acct_lost,probes_sent,probe_replies,sip_req,"
+				  "sip_resp,reply,drop,drops_total,fwd_backend,fail_backend,");
 
 	assert_non_null(strstr(s, "{\"rx_pkts\":5,\"tx_pkts\":4,\"rx_bytes\":1234567890123,"));
 	assert_non_null(strstr(s, "\"icmp_echo\":2,"));
-	assert_non_null(strstr(s, "\"acct_lost\":0,\"sip_req\":{\"INVITE\":11,\"ACK\":0,"));
+	assert_non_null(strstr(s, "\"probe_replies\":0,\"sip_req\":{\"INVITE\":11,\"ACK\":0,"));
 	assert_non_null(strstr(s, "\"UPDATE\":9,\"OTHER\":3},"));
 	for (int m = 0; m < SIP_M__COUNT; m++) {
 		snprintf(want, sizeof(want), "\"%s\":", sip_method_name((enum sip_method)m));
@@ -238,14 +239,25 @@ test_json(void **state)
 		assert_non_null(strstr(s, want));
 	}
 	assert_non_null(strstr(s, "\"drops_total\":111,"));
-	assert_non_null(strstr(s, "\"fwd_backend\":{\"be1\":7,\"be\\\"2\":0,\"be\\\\3\":8}}\n"));
+	assert_non_null(strstr(s, "\"fwd_backend\":{\"be1\":7,\"be\\\"2\":0,\"be\\\\3\":8},"
+				  "\"fail_backend\":{\"be1\":0,\"be\\\"2\":0,\"be\\\\3\":0}}\n"));
 	free(s);
 
 	/* No backends: an empty object, still valid. */
 	s = dump(cnt_dump_json, c, NULL, 0);
 	assert_non_null(json_obj(s, NULL, 0));
-	assert_non_null(strstr(s, "\"fwd_backend\":{}}\n"));
+	assert_non_null(strstr(s, "\"fwd_backend\":{},\"fail_backend\":{}}\n"));
 	free(s);
+
+	/* A free slot (NULL name) is left out, the others keep their index. */
+	{
+		const char *const holes[3] = { "a", NULL, "c" };
+
+		s = dump(cnt_dump_json, c, holes, 3);
+		assert_non_null(json_obj(s, NULL, 0));
+		assert_non_null(strstr(s, "\"fwd_backend\":{\"a\":7,\"c\":8},"));
+		free(s);
+	}
 }
 
 static void
