@@ -40,7 +40,7 @@ cnt_reply_name(unsigned k, char name[16])
 	X(txn_retrans_absorbed) X(txn_resp_absorbed) X(txn_timer_a) X(txn_failover_timeout) \
 	X(txn_failover_503) X(txn_failover_code) X(txn_timeouts) X(txn_table_full) \
 	X(txn_cancels) X(handoff_out) X(handoff_in) X(acct_records) X(acct_lost) \
-	X(probes_sent) X(probe_replies)
+	X(probes_sent) X(probe_replies) X(lat_first_sum_ms) X(lat_final_sum_ms)
 
 #define CNT_X_ONE(f) +1
 #define CNT_N_SCALARS (0 CNT_SCALAR_LIST(CNT_X_ONE))
@@ -53,8 +53,31 @@ cnt_reply_name(unsigned k, char name[16])
  */
 _Static_assert(offsetof(struct cnt_core, fail_backend) + sizeof(((struct cnt_core *)0)->fail_backend) ==
 		       sizeof(uint64_t) * (CNT_N_SCALARS + SIP_M__COUNT + 7 + CNT_REPLY__COUNT +
-					   CNT_DROP__COUNT + 2 * CNT_MAX_BACKENDS),
+					   CNT_DROP__COUNT + 2 * CNT_LAT_BUCKETS +
+					   2 * CNT_MAX_BACKENDS),
 	       "struct cnt_core has a counter cnt.c does not know");
+
+uint32_t
+cnt_lat_bound(unsigned i)
+{
+	static const uint32_t bounds[CNT_LAT_BUCKETS - 1] = { CNT_LAT_BOUNDS_MS };
+
+	return i < CNT_LAT_BUCKETS - 1 ? bounds[i] : 0;
+}
+
+/* "le":count pairs of a latency histogram, "inf" for the last bucket. */
+static void
+cnt_json_lat(FILE *f, const char *key, const uint64_t *h)
+{
+	fprintf(f, ",\"%s\":{", key);
+	for (unsigned i = 0; i < CNT_LAT_BUCKETS; i++) {
+		if (cnt_lat_bound(i))
+			fprintf(f, "%s\"%u\":%" PRIu64, i ? "," : "", cnt_lat_bound(i), h[i]);
+		else
+			fprintf(f, ",\"inf\":%" PRIu64, h[i]);
+	}
+	fputc('}', f);
+}
 
 const char *
 cnt_drop_name(enum cnt_drop why)
@@ -77,6 +100,8 @@ cnt_add(struct cnt_core *dst, const struct cnt_core *src)
 	CNT_ADD_ARRAY(sip_resp);
 	CNT_ADD_ARRAY(reply);
 	CNT_ADD_ARRAY(drop);
+	CNT_ADD_ARRAY(lat_first);
+	CNT_ADD_ARRAY(lat_final);
 	CNT_ADD_ARRAY(fwd_backend);
 	CNT_ADD_ARRAY(fail_backend);
 #undef CNT_ADD_ARRAY
@@ -176,7 +201,10 @@ cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	cnt_json_backends(f, c->fwd_backend, bk_names, n_backends);
 	fputs("},\"fail_backend\":{", f);
 	cnt_json_backends(f, c->fail_backend, bk_names, n_backends);
-	fputs("}}\n", f);
+	fputc('}', f);
+	cnt_json_lat(f, "lat_first_ms", c->lat_first);
+	cnt_json_lat(f, "lat_final_ms", c->lat_final);
+	fputs("}\n", f);
 }
 
 static void
@@ -214,6 +242,14 @@ cnt_dump_text(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	for (unsigned k = 0; k < CNT_DROP__COUNT; k++)
 		cnt_text_line(f, "drop", cnt_drop_names[k], c->drop[k]);
 	cnt_text_line(f, NULL, "drops_total", cnt_drops_total(c));
+	for (unsigned k = 0; k < CNT_LAT_BUCKETS; k++) {
+		if (cnt_lat_bound(k))
+			snprintf(name, sizeof(name), "le_%u", cnt_lat_bound(k));
+		else
+			snprintf(name, sizeof(name), "inf");
+		cnt_text_line(f, "lat_first_ms", name, c->lat_first[k]);
+		cnt_text_line(f, "lat_final_ms", name, c->lat_final[k]);
+	}
 	n_backends = cnt_clamp_backends(bk_names, n_backends);
 	for (unsigned i = 0; i < n_backends; i++)
 		if (bk_names[i] != NULL) {

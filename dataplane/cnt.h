@@ -82,6 +82,14 @@ enum cnt_reply {
 	CNT_REPLY__COUNT
 };
 
+/*
+ * Latency histograms (stateful mode: INVITE to the first response of any
+ * backend, and to the final sent upstream): upper bounds of the buckets in
+ * ms, the last bucket unbounded.
+ */
+#define CNT_LAT_BOUNDS_MS 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000
+#define CNT_LAT_BUCKETS 15
+
 struct cnt_core {
 	/* hot: touched for every packet */
 	uint64_t rx_pkts;
@@ -121,9 +129,13 @@ struct cnt_core {
 	uint64_t acct_lost;            /* accounting records lost: ring full */
 	uint64_t probes_sent;          /* health-check OPTIONS sent to backends */
 	uint64_t probe_replies;        /* answers to them received */
+	uint64_t lat_first_sum_ms;     /* sums of the histograms below */
+	uint64_t lat_final_sum_ms;
 	uint64_t reply[CNT_REPLY__COUNT]; /* local responses sent */
 	uint64_t drop[CNT_DROP__COUNT];
 	uint64_t fwd_backend[CNT_MAX_BACKENDS]; /* requests sent to backend i */
+	uint64_t lat_first[CNT_LAT_BUCKETS];   /* INVITE -> first response */
+	uint64_t lat_final[CNT_LAT_BUCKETS];   /* INVITE -> final upstream */
 	/* stateful: tries of backend i that failed (fr_timer, 503): health */
 	uint64_t fail_backend[CNT_MAX_BACKENDS];
 } __rte_cache_aligned;
@@ -133,6 +145,22 @@ cnt_drop(struct cnt_core *c, enum cnt_drop why)
 {
 	c->drop[why]++;
 }
+
+/* Count a latency of ms in histogram h (lat_first or lat_final) and its sum. */
+static inline void
+cnt_lat(uint64_t *h, uint64_t *sum, uint32_t ms)
+{
+	static const uint32_t bounds[CNT_LAT_BUCKETS - 1] = { CNT_LAT_BOUNDS_MS };
+	unsigned i = 0;
+
+	while (i < CNT_LAT_BUCKETS - 1 && ms > bounds[i])
+		i++;
+	h[i]++;
+	*sum += ms;
+}
+
+/* Upper bound of latency bucket i in ms; 0 for the last (unbounded) one. */
+uint32_t cnt_lat_bound(unsigned i);
 
 /* Counter name of a drop reason ("udp_bad_cksum"). */
 const char *cnt_drop_name(enum cnt_drop why);

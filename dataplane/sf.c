@@ -33,6 +33,7 @@
 #define SF_F_CANCELLED   0x04 /* upstream CANCELled it */
 #define SF_F_CANCEL_SENT 0x08 /* our CANCEL went to the current try's backend */
 #define SF_F_2XX         0x10 /* completed by a 2xx */
+#define SF_F_ANSWERED    0x20 /* some backend responded (latency counted) */
 #define SF_NO_BACKEND    0xff /* txn.backend: the next hop is not a backend */
 
 /* Timer A doubles up to this while it retransmits our CANCEL (RFC 3261 T2). */
@@ -389,6 +390,8 @@ sf_complete(struct sf *sf, struct txn *e)
 	}
 	tmr_add(sf->wheel, &e->timer_d, sf->now_ms + sf->conf.wait_ms);
 	sf->w->cnt.txn_completed++;
+	cnt_lat(sf->w->cnt.lat_final, &sf->w->cnt.lat_final_sum_ms,
+		(uint32_t)sf->now_ms - e->t0_ms);
 }
 
 /* Answer upstream ourselves with code (the try's outcome) and complete. */
@@ -540,6 +543,7 @@ sf_invite(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32_t
 		return;
 	}
 	c->txn_created++;
+	e->t0_ms = (uint32_t)sf->now_ms;
 	e->src_ip = src_ip;
 	e->src_port = src_port;
 	e->dst_ip = res.dst_ip;
@@ -634,6 +638,10 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 			tmr_cancel(&e->timer_a);
 		c->txn_resp_absorbed++;
 		goto absorbed;
+	}
+	if (!(e->flags & SF_F_ANSWERED)) {
+		e->flags |= SF_F_ANSWERED;
+		cnt_lat(c->lat_first, &c->lat_first_sum_ms, (uint32_t)sf->now_ms - e->t0_ms);
 	}
 	if (k != e->try_k && st >= 200 && st < 300) {
 		/* A try we gave up answered 2xx after all: a call was set up

@@ -105,6 +105,7 @@ struct txn {
 	uint32_t dst_ip;            /* worker: next hop of the current try, network order */
 	uint32_t a_ms;              /* worker: Timer A's current interval */
 	uint16_t dst_port;          /* worker: its port, host order */
+	uint32_t t0_ms;             /* worker: when the INVITE came (ms, wraps) */
 } __rte_aligned(32);
 
 /*

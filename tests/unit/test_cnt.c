@@ -168,7 +168,7 @@ test_json(void **state)
 {
 	static const char *const bk[3] = { "be1", "be\"2", "be\\3" };
 	struct cnt_core *c;
-	char keys[512] = "", want[64], *s;
+	char keys[1024] = "", want[64], *s;
 	const char *end;
 
 	(void)state;
@@ -203,12 +203,13 @@ test_json(void **state)
 				  "ack_absorbed,txn_live,txn_created,txn_completed,txn_retrans_absorbed,"
 				  "txn_resp_absorbed,txn_timer_a,txn_failover_timeout,txn_failover_503,"
 				  "txn_failover_code,txn_timeouts,txn_table_full,txn_cancels,handoff_out,"
-				  "handoff_in,acct_records,acct_lost,probes_sent,probe_replies,sip_req,"
-				  "sip_resp,reply,drop,drops_total,fwd_backend,fail_backend,");
+				  "handoff_in,acct_records,acct_lost,probes_sent,probe_replies,"
+				  "lat_first_sum_ms,lat_final_sum_ms,sip_req,sip_resp,reply,drop,"
+				  "drops_total,fwd_backend,fail_backend,lat_first_ms,lat_final_ms,");
 
 	assert_non_null(strstr(s, "{\"rx_pkts\":5,\"tx_pkts\":4,\"rx_bytes\":1234567890123,"));
 	assert_non_null(strstr(s, "\"icmp_echo\":2,"));
-	assert_non_null(strstr(s, "\"probe_replies\":0,\"sip_req\":{\"INVITE\":11,\"ACK\":0,"));
+	assert_non_null(strstr(s, "\"lat_final_sum_ms\":0,\"sip_req\":{\"INVITE\":11,\"ACK\":0,"));
 	assert_non_null(strstr(s, "\"UPDATE\":9,\"OTHER\":3},"));
 	for (int m = 0; m < SIP_M__COUNT; m++) {
 		snprintf(want, sizeof(want), "\"%s\":", sip_method_name((enum sip_method)m));
@@ -240,14 +241,32 @@ test_json(void **state)
 	}
 	assert_non_null(strstr(s, "\"drops_total\":111,"));
 	assert_non_null(strstr(s, "\"fwd_backend\":{\"be1\":7,\"be\\\"2\":0,\"be\\\\3\":8},"
-				  "\"fail_backend\":{\"be1\":0,\"be\\\"2\":0,\"be\\\\3\":0}}\n"));
+				  "\"fail_backend\":{\"be1\":0,\"be\\\"2\":0,\"be\\\\3\":0},"));
 	free(s);
 
 	/* No backends: an empty object, still valid. */
 	s = dump(cnt_dump_json, c, NULL, 0);
 	assert_non_null(json_obj(s, NULL, 0));
-	assert_non_null(strstr(s, "\"fwd_backend\":{},\"fail_backend\":{}}\n"));
+	assert_non_null(strstr(s, "\"fwd_backend\":{},\"fail_backend\":{},"));
 	free(s);
+
+	/* Histograms: bucket upper bounds inclusive, the last unbounded. */
+	{
+		memset(c->lat_first, 0, sizeof(c->lat_first));
+		c->lat_first_sum_ms = 0;
+		cnt_lat(c->lat_first, &c->lat_first_sum_ms, 0);
+		cnt_lat(c->lat_first, &c->lat_first_sum_ms, 1);
+		cnt_lat(c->lat_first, &c->lat_first_sum_ms, 2);
+		cnt_lat(c->lat_first, &c->lat_first_sum_ms, 3);
+		cnt_lat(c->lat_first, &c->lat_first_sum_ms, 30000);
+		cnt_lat(c->lat_first, &c->lat_first_sum_ms, 30001);
+		assert_int_equal(c->lat_first_sum_ms, 60007);
+		s = dump(cnt_dump_json, c, NULL, 0);
+		assert_non_null(json_obj(s, NULL, 0));
+		assert_non_null(strstr(s, "\"lat_first_ms\":{\"1\":2,\"2\":1,\"5\":1,\"10\":0,"));
+		assert_non_null(strstr(s, "\"30000\":1,\"inf\":1},\"lat_final_ms\":{"));
+		free(s);
+	}
 
 	/* A free slot (NULL name) is left out, the others keep their index. */
 	{
