@@ -113,6 +113,8 @@ static const struct cfg_key keys[] = {
 	  .min_n = 1, .max_n = CFG_MAX_ALIVE_CODES,
 	  .def_list = def_alive_codes, .def_n = 1, FL(hc_alive, hc_n_alive) },
 
+	{ "telemetry", "prometheus_port", KT_INT, 0, 0, 65535, .def = 0, F(prom_port) },
+
 	{ "accounting", "file", KT_PATH, 0, F(acct_file) },
 	{ "accounting", "ring", KT_INT, 0, 256, 1048576, .def = 16384, F(acct_ring) },
 };
@@ -135,6 +137,7 @@ static const struct cfg_group groups[] = {
 	{ "control", false, false, 0, 0 },
 	{ "stateful", false, false, 0, 0 },
 	{ "health", false, false, 0, 0 },
+	{ "telemetry", false, false, 0, 0 },
 	{ "accounting", false, false, 0, 0 },
 };
 

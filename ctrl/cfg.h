@@ -81,6 +81,9 @@ struct cfg {
 	unsigned hc_n_alive;
 	uint16_t hc_alive[CFG_MAX_ALIVE_CODES]; /* default 200 */
 
+	/* telemetry */
+	uint32_t prom_port;        /* Prometheus text on 127.0.0.1:port; 0: off */
+
 	/* accounting */
 	char acct_file[256];       /* JSON lines; empty: no accounting */
 	uint32_t acct_ring;        /* default 16384: records per worker in flight */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control socket, daemon side (protocol: ctl.h). Main lcore only, and
- * never blocking it: the listening socket and every connection are
- * non-blocking, served from ctl_poll between the daemon's other duties; a
- * client that does not finish its request in CTL_CLIENT_MS is dropped.
+ * The control socket, daemon side (protocol: ctl.h), and the Prometheus
+ * HTTP listener on 127.0.0.1. Main lcore only, and never blocking it: the
+ * listening sockets and every connection are non-blocking, served from
+ * ctl_poll between the daemon's other duties; a client that does not finish
+ * its request in CTL_CLIENT_MS is dropped.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,12 +22,14 @@
 #include "ctl.h"
 #include "ctl_srv.h"
 #include "daemon.h"
+#include "tel.h"
 
 #define CTL_MAX_CONN 8
 #define CTL_CLIENT_MS 2000
 
 struct ctl_conn {
 	int fd;                   /* -1: unused */
+	bool http;                /* a Prometheus scrape, not siplbctl */
 	uint64_t deadline_ms;
 	size_t in_len;
 	char in[CTL_MAX_REQUEST + 1];
@@ -35,6 +39,7 @@ struct ctl_conn {
 
 static struct ctl_conn conns[CTL_MAX_CONN];
 static int listen_fd = -1;
+static int http_fd = -1;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static uint64_t
@@ -113,6 +118,28 @@ fail:
 	return -errno;
 }
 
+int
+ctl_open_http(uint16_t port, FILE *err)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, CTL_MAX_CONN) < 0) {
+		fprintf(err, "siplb: telemetry.prometheus_port %u: %s\n", port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	http_fd = fd;
+	return 0;
+}
+
 void
 ctl_close(void)
 {
@@ -128,6 +155,37 @@ ctl_close(void)
 		unlink(sock_path);
 		listen_fd = -1;
 	}
+	if (http_fd >= 0) {
+		close(http_fd);
+		http_fd = -1;
+	}
+}
+
+/* GET /metrics: the Prometheus text; anything else 404. HTTP/1.0, closed after. */
+static void
+http_run(struct daemon *d, const char *req, char **resp, size_t *resp_len)
+{
+	char *body = NULL;
+	size_t body_len = 0;
+	FILE *f = open_memstream(&body, &body_len), *r;
+	bool ok = strncmp(req, "GET /metrics ", 13) == 0 || strncmp(req, "GET /metrics\r", 13) == 0;
+
+	if (f == NULL)
+		return;
+	if (ok)
+		tel_prometheus(d, f);
+	else
+		fputs("only GET /metrics here\n", f);
+	fclose(f);
+	r = open_memstream(resp, resp_len);
+	if (r) {
+		fprintf(r, "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
+			"Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			ok ? "200 OK" : "404 Not Found", body_len);
+		fwrite(body, 1, body_len, r);
+		fclose(r);
+	}
+	free(body);
 }
 
 /* --- commands ------------------------------------------------------------ */
@@ -564,6 +622,17 @@ conn_read(struct daemon *d, struct ctl_conn *c)
 		return;
 	c->in_len += (size_t)n;
 	c->in[c->in_len] = '\0';
+	if (c->http) {
+		/* the request line is all we read; wait for the header's end */
+		if (strstr(c->in, "\r\n\r\n") == NULL && strstr(c->in, "\n\n") == NULL &&
+		    c->in_len < CTL_MAX_REQUEST)
+			return;
+		http_run(d, c->in, &c->out, &c->out_len);
+		c->out_off = 0;
+		if (c->out == NULL)
+			conn_close(c);
+		return;
+	}
 	nl = memchr(c->in, '\n', c->in_len);
 	if (nl == NULL && c->in_len < CTL_MAX_REQUEST)
 		return;
@@ -599,8 +668,8 @@ conn_write(struct ctl_conn *c)
 void
 ctl_poll(struct daemon *d, int timeout_ms)
 {
-	struct pollfd pfd[CTL_MAX_CONN + 1];
-	unsigned idx[CTL_MAX_CONN + 1], n = 0;
+	struct pollfd pfd[CTL_MAX_CONN + 2];
+	unsigned idx[CTL_MAX_CONN + 2], n = 0;
 	uint64_t now;
 
 	if (listen_fd < 0) {
@@ -609,6 +678,10 @@ ctl_poll(struct daemon *d, int timeout_ms)
 	}
 	pfd[n] = (struct pollfd){ .fd = listen_fd, .events = POLLIN };
 	idx[n++] = CTL_MAX_CONN;
+	if (http_fd >= 0) {
+		pfd[n] = (struct pollfd){ .fd = http_fd, .events = POLLIN };
+		idx[n++] = CTL_MAX_CONN + 1;
+	}
 	for (unsigned i = 0; i < CTL_MAX_CONN; i++)
 		if (conns[i].fd >= 0) {
 			pfd[n] = (struct pollfd){ .fd = conns[i].fd,
@@ -622,8 +695,10 @@ ctl_poll(struct daemon *d, int timeout_ms)
 
 		if (pfd[k].revents == 0)
 			continue;
-		if (idx[k] == CTL_MAX_CONN) {
-			int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (idx[k] >= CTL_MAX_CONN) {
+			bool http = idx[k] == CTL_MAX_CONN + 1;
+			int fd = accept4(http ? http_fd : listen_fd, NULL, NULL,
+					 SOCK_NONBLOCK | SOCK_CLOEXEC);
 			unsigned i;
 
 			if (fd < 0)
@@ -634,7 +709,7 @@ ctl_poll(struct daemon *d, int timeout_ms)
 				close(fd);
 				continue;
 			}
-			conns[i] = (struct ctl_conn){ .fd = fd,
+			conns[i] = (struct ctl_conn){ .fd = fd, .http = http,
 						      .deadline_ms = now_ms() + CTL_CLIENT_MS };
 			continue;
 		}

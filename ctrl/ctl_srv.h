@@ -6,6 +6,7 @@
 #ifndef SIPLB_CTL_SRV_H
 #define SIPLB_CTL_SRV_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct daemon;
@@ -17,7 +18,13 @@ struct daemon;
  */
 int ctl_open(const char *path, FILE *err);
 
-/* Serve the socket for up to timeout_ms: accept, read, answer. */
+/*
+ * Listen for Prometheus scrapes (GET /metrics) on 127.0.0.1:port.
+ * Returns 0 or -errno with a message on err.
+ */
+int ctl_open_http(uint16_t port, FILE *err);
+
+/* Serve the sockets for up to timeout_ms: accept, read, answer. */
 void ctl_poll(struct daemon *d, int timeout_ms);
 
 /* Close every connection and the socket, and remove its file. */

@@ -10,6 +10,7 @@
 #include <rte_malloc.h>
 
 #include "daemon.h"
+#include "tel.h"
 
 /* fwd_backend[s] summed over workers, as the workers count it. */
 static uint64_t
@@ -163,6 +164,7 @@ daemon_publish(struct daemon *d, FILE *err)
 	for (unsigned s = 0; s < d->n_slots; s++)
 		d->bk_names[s] = d->slot[s].used ? set->bk[s].name : NULL;
 	d->publishes++;
+	tel_update(d);
 	if (old != NULL) {
 		/* Every worker passes a quiescent state at the end of each
 		 * loop iteration, and keeps no snapshot pointer across one:

@@ -34,6 +34,7 @@
 #include "ctl_srv.h"
 #include "daemon.h"
 #include "health.h"
+#include "tel.h"
 #include "px.h"
 #include "sf.h"
 #include "wrk.h"
@@ -398,6 +399,9 @@ main(int argc, char **argv)
 		goto out;
 	if (d->cfg.acct_file[0] && acct_open(d->cfg.acct_file, stderr) < 0)
 		goto out;
+	if (d->cfg.prom_port && ctl_open_http((uint16_t)d->cfg.prom_port, stderr) < 0)
+		goto out;
+	tel_init(d);
 	d->ctl_fd = 0;
 	if (d->cfg.mode == CFG_MODE_STATEFUL && stateful_setup(d) < 0)
 		goto out;

@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "cnt.h"
 
@@ -107,6 +108,22 @@ cnt_add(struct cnt_core *dst, const struct cnt_core *src)
 #undef CNT_ADD_ARRAY
 }
 
+unsigned
+cnt_scalars(const struct cnt_core *c, const char **names, uint64_t *vals, unsigned max)
+{
+	unsigned n = 0;
+
+#define CNT_X_PAIR(f)              \
+	if (n < max) {             \
+		names[n] = #f;     \
+		vals[n] = c->f;    \
+	}                          \
+	n++;
+	CNT_SCALAR_LIST(CNT_X_PAIR)
+#undef CNT_X_PAIR
+	return n;
+}
+
 uint64_t
 cnt_drops_total(const struct cnt_core *c)
 {
@@ -205,6 +222,96 @@ cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	cnt_json_lat(f, "lat_first_ms", c->lat_first);
 	cnt_json_lat(f, "lat_final_ms", c->lat_final);
 	fputs("}\n", f);
+}
+
+/* A Prometheus label value: \ " and newline escaped. */
+static void
+cnt_prom_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+cnt_prom_hist(FILE *f, const char *name, const char *help, const uint64_t *h, uint64_t sum_ms)
+{
+	uint64_t cum = 0;
+
+	fprintf(f, "# HELP siplb_%s %s\n# TYPE siplb_%s histogram\n", name, help, name);
+	for (unsigned i = 0; i < CNT_LAT_BUCKETS; i++) {
+		cum += h[i];
+		if (cnt_lat_bound(i))
+			fprintf(f, "siplb_%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
+				cnt_lat_bound(i) / 1000.0, cum);
+		else
+			fprintf(f, "siplb_%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+	}
+	fprintf(f, "siplb_%s_sum %.3f\nsiplb_%s_count %" PRIu64 "\n", name, sum_ms / 1000.0,
+		name, cum);
+}
+
+void
+cnt_dump_prom(FILE *f, const struct cnt_core *c, const char *const *bk_names,
+	      unsigned n_backends)
+{
+	char name[16];
+
+	/* txn_live is the one gauge; everything else only grows */
+#define CNT_X_PROM(n)                                                                    \
+	if (strcmp(#n, "txn_live") == 0)                                                 \
+		fprintf(f, "# TYPE siplb_%s gauge\nsiplb_%s %" PRIu64 "\n", #n, #n, c->n);  \
+	else                                                                             \
+		fprintf(f, "# TYPE siplb_%s_total counter\nsiplb_%s_total %" PRIu64 "\n",  \
+			#n, #n, c->n);
+	CNT_SCALAR_LIST(CNT_X_PROM)
+#undef CNT_X_PROM
+	fputs("# TYPE siplb_sip_requests_total counter\n", f);
+	for (unsigned k = 0; k < SIP_M__COUNT; k++) {
+		enum sip_method m = cnt_method_at(k);
+
+		fprintf(f, "siplb_sip_requests_total{method=\"%s\"} %" PRIu64 "\n", sip_method_name(m),
+			c->sip_req[m]);
+	}
+	fputs("# TYPE siplb_sip_responses_total counter\n", f);
+	for (unsigned k = 1; k <= 6; k++)
+		fprintf(f, "siplb_sip_responses_total{class=\"%uxx\"} %" PRIu64 "\n", k, c->sip_resp[k]);
+	fputs("# TYPE siplb_replies_total counter\n", f);
+	for (unsigned k = 0; k < CNT_REPLY__COUNT; k++)
+		fprintf(f, "siplb_replies_total{code=\"%s\"} %" PRIu64 "\n", cnt_reply_name(k, name),
+			c->reply[k]);
+	fputs("# TYPE siplb_drops_total counter\n", f);
+	for (unsigned k = 0; k < CNT_DROP__COUNT; k++)
+		fprintf(f, "siplb_drops_total{reason=\"%s\"} %" PRIu64 "\n", cnt_drop_names[k],
+			c->drop[k]);
+	n_backends = cnt_clamp_backends(bk_names, n_backends);
+	fputs("# TYPE siplb_backend_requests_total counter\n", f);
+	for (unsigned i = 0; i < n_backends; i++) {
+		if (bk_names[i] == NULL)
+			continue;
+		fputs("siplb_backend_requests_total{backend=\"", f);
+		cnt_prom_label(f, bk_names[i]);
+		fprintf(f, "\"} %" PRIu64 "\n", c->fwd_backend[i]);
+	}
+	fputs("# TYPE siplb_backend_failures_total counter\n", f);
+	for (unsigned i = 0; i < n_backends; i++) {
+		if (bk_names[i] == NULL)
+			continue;
+		fputs("siplb_backend_failures_total{backend=\"", f);
+		cnt_prom_label(f, bk_names[i]);
+		fprintf(f, "\"} %" PRIu64 "\n", c->fail_backend[i]);
+	}
+	cnt_prom_hist(f, "invite_first_response_seconds",
+		      "INVITE to the first response of a backend (stateful mode)",
+		      c->lat_first, c->lat_first_sum_ms);
+	cnt_prom_hist(f, "invite_final_response_seconds",
+		      "INVITE to the final response sent upstream (stateful mode)",
+		      c->lat_final, c->lat_final_sum_ms);
 }
 
 static void

@@ -165,6 +165,13 @@ uint32_t cnt_lat_bound(unsigned i);
 /* Counter name of a drop reason ("udp_bad_cksum"). */
 const char *cnt_drop_name(enum cnt_drop why);
 
+/*
+ * The scalar counters of c by name, in the JSON line's order: up to max
+ * names and values; returns how many there are. Any thread.
+ */
+unsigned cnt_scalars(const struct cnt_core *c, const char **names, uint64_t *vals,
+		     unsigned max);
+
 /* Sum of all drop reasons. Any thread (a reader may be one increment stale). */
 uint64_t cnt_drops_total(const struct cnt_core *c);
 
@@ -177,6 +184,15 @@ void cnt_add(struct cnt_core *dst, const struct cnt_core *src);
  * Control plane only.
  */
 void cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
+		   unsigned n_backends);
+
+/*
+ * Write the counters in the Prometheus text exposition format (0.0.4):
+ * siplb_<counter>, labelled families for methods, classes, replies, drops
+ * and backends (fail_backend too), the latency histograms in seconds.
+ * Control plane only.
+ */
+void cnt_dump_prom(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 		   unsigned n_backends);
 
 /* Write the non-zero counters for people, one per line. Control plane only. */

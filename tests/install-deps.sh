@@ -8,6 +8,7 @@ set -euo pipefail
 PKGS=(
 	build-essential pkg-config meson ninja-build   # toolchain
 	libdpdk-dev dpdk libconfig-dev libcmocka-dev   # libraries, DPDK PMDs
+	dpdk-dev                                       # dpdk-telemetry.py (telemetry test)
 	sip-tester                                     # sipp, the SIP peers
 	iproute2 ethtool iputils-ping kmod             # test network
 	nftables                                       # stateful tests: packet loss
