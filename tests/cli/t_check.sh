@@ -55,5 +55,17 @@ expect "missing file named" 1 "$c"
 "$SIPLB" >/dev/null 2>&1
 expect "no arguments exit" 2 $?
 
+# The systemd unit: systemd's own checker, with the binaries of this build
+# where the unit names the installed ones.
+if command -v systemd-analyze >/dev/null; then
+	ctl=${SIPLBCTL:-$(dirname "$SIPLB")/siplbctl}
+	sed -e "s|/usr/bin/siplbctl|$ctl|g" -e "s|/usr/bin/siplb |$SIPLB |g" \
+		"$SRC/conf/siplb.service" >"$tmp/siplb.service"
+	out=$(systemd-analyze verify "$tmp/siplb.service" 2>&1)
+	expect "systemd-analyze verify conf/siplb.service" "" "$out"
+else
+	echo "skip systemd-analyze: not installed"
+fi
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
