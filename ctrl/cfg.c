@@ -94,7 +94,7 @@ static const struct cfg_key keys[] = {
 	  .def = 2000, F(st_fr_timer_ms) },
 	{ "stateful", "fr_inv_timer_ms", KT_INT, KF_RELOAD, 1000, 3600000,
 	  .def = 120000, F(st_fr_inv_timer_ms) },
-	{ "stateful", "failover_codes", KT_INTS, KF_UNIQUE, 300, 699,
+	{ "stateful", "failover_codes", KT_INTS, KF_UNIQUE | KF_RELOAD, 300, 699,
 	  .min_n = 1, .max_n = CFG_MAX_FAILOVER_CODES,
 	  .def_list = def_failover_codes, .def_n = 2,
 	  FL(st_failover_codes, st_n_failover_codes) },
