@@ -42,15 +42,6 @@ static int listen_fd = -1;
 static int http_fd = -1;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* mkdir -p of the socket's directory (mode 0750), for /run/siplb. */
 static void
 mkdir_parent(const char *path)
@@ -496,8 +487,10 @@ cmd_reload(struct daemon *d, const struct req *r, FILE *out, char *msg, size_t m
 		/* every error line, FILE:LINE first, as the body */
 		if (r->json) {
 			fputs("{\"errors\":[", out);
-			for (char *line = strtok(err, "\n"), *sep = ""; line;
-			     line = strtok(NULL, "\n"), sep = ",") {
+			char *save = NULL;
+
+			for (char *line = strtok_r(err, "\n", &save), *sep = ""; line;
+			     line = strtok_r(NULL, "\n", &save), sep = ",") {
 				fprintf(out, "%s\"", sep);
 				for (char *p = line; *p; p++)
 					fprintf(out, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
@@ -710,7 +703,7 @@ ctl_poll(struct daemon *d, int timeout_ms)
 				continue;
 			}
 			conns[i] = (struct ctl_conn){ .fd = fd, .http = http,
-						      .deadline_ms = now_ms() + CTL_CLIENT_MS };
+						      .deadline_ms = daemon_now_ms() + CTL_CLIENT_MS };
 			continue;
 		}
 		c = &conns[idx[k]];
@@ -720,7 +713,7 @@ ctl_poll(struct daemon *d, int timeout_ms)
 			conn_read(d, c);
 	}
 expire:
-	now = now_ms();
+	now = daemon_now_ms();
 	for (unsigned i = 0; i < CTL_MAX_CONN; i++)
 		if (conns[i].fd >= 0 && now > conns[i].deadline_ms)
 			conn_close(&conns[i]);

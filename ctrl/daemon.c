@@ -45,6 +45,29 @@ daemon_stats_json(const struct daemon *d, FILE *f)
 	cnt_dump_json(f, &sum, d->bk_names, d->n_slots);
 }
 
+uint64_t
+daemon_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+daemon_sf_conf(const struct cfg *c, struct sf_conf *sc)
+{
+	*sc = (struct sf_conf){
+		.t1_ms = c->st_t1_ms,
+		.fr_ms = c->st_fr_timer_ms,
+		.fr_inv_ms = c->st_fr_inv_timer_ms,
+		.wait_ms = c->st_wait_ms,
+		.retry_after_s = c->st_retry_after_s,
+		.n_codes = c->st_n_failover_codes,
+	};
+	memcpy(sc->codes, c->st_failover_codes, sizeof(sc->codes[0]) * sc->n_codes);
+}
+
 int
 daemon_slot_by_name(const struct daemon *d, const char *name)
 {
@@ -148,16 +171,7 @@ daemon_publish(struct daemon *d, FILE *err)
 	pc->acct = c->acct_file[0] != '\0';
 	if (c->mode == CFG_MODE_STATEFUL) {
 		pc->has_st = true;
-		pc->st = (struct sf_conf){
-			.t1_ms = c->st_t1_ms,
-			.fr_ms = c->st_fr_timer_ms,
-			.fr_inv_ms = c->st_fr_inv_timer_ms,
-			.wait_ms = c->st_wait_ms,
-			.retry_after_s = c->st_retry_after_s,
-			.n_codes = c->st_n_failover_codes,
-		};
-		memcpy(pc->st.codes, c->st_failover_codes,
-		       sizeof(pc->st.codes[0]) * c->st_n_failover_codes);
+		daemon_sf_conf(c, &pc->st);
 	}
 	/* One store: workers load it with acquire once per burst. */
 	__atomic_store_n(&d->pc, pc, __ATOMIC_RELEASE);

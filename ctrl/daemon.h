@@ -83,6 +83,12 @@ int daemon_publish(struct daemon *d, FILE *err);
  */
 int daemon_reload(struct daemon *d, FILE *err);
 
+/* CLOCK_MONOTONIC in ms: the control plane's timeouts. */
+uint64_t daemon_now_ms(void);
+
+/* Stateful mode's timers and codes as configured in c. */
+void daemon_sf_conf(const struct cfg *c, struct sf_conf *sc);
+
 /* Slot of the backend named name, or -1. */
 int daemon_slot_by_name(const struct daemon *d, const char *name);
 

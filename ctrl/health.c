@@ -30,15 +30,6 @@ struct hc {
 static struct hc hc[CFG_MAX_BACKENDS];
 
 static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
 fails(const struct daemon *d, unsigned s)
 {
 	uint64_t v = 0;
@@ -133,7 +124,7 @@ void
 health_tick(struct daemon *d)
 {
 	const struct cfg *c = &d->cfg;
-	uint64_t now = mono_ms();
+	uint64_t now = daemon_now_ms();
 	bool changed = false;
 	struct wrk_probe_ack a;
 

@@ -169,17 +169,10 @@ static int
 stateful_setup(struct daemon *d)
 {
 	const struct cfg *c = &d->cfg;
-	struct sf_conf sc = {
-		.t1_ms = c->st_t1_ms,
-		.fr_ms = c->st_fr_timer_ms,
-		.fr_inv_ms = c->st_fr_inv_timer_ms,
-		.wait_ms = c->st_wait_ms,
-		.retry_after_s = c->st_retry_after_s,
-		.n_codes = c->st_n_failover_codes,
-	};
+	struct sf_conf sc;
 	int rc;
 
-	memcpy(sc.codes, c->st_failover_codes, sizeof(sc.codes[0]) * sc.n_codes);
+	daemon_sf_conf(c, &sc);
 	for (unsigned i = 0; i < d->n_wrk; i++) {
 		d->sf[i] = sf_create(&sc, c->st_capacity, i, d->n_wrk,
 				     (int)rte_lcore_to_socket_id(c->lcores[i]));
