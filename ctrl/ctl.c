@@ -217,10 +217,10 @@ cmd_status(struct daemon *d, const struct req *r, FILE *out, char *msg, size_t m
 	if (r->json)
 		fprintf(out, "{\"version\":1,\"pid\":%d,\"uptime_s\":%ld,\"mode\":\"%s\","
 			"\"address\":\"%s\",\"workers\":%u,\"backends\":%u,\"active\":%u,"
-			"\"config\":\"%s\",\"reloads\":%u}\n", (int)getpid(),
-			(long)(time(NULL) - d->started),
+			"\"config\":\"%s\",\"reloads\":%u,\"probes_unsent\":%" PRIu64 "}\n",
+			(int)getpid(), (long)(time(NULL) - d->started),
 			d->cfg.mode == CFG_MODE_STATEFUL ? "stateful" : "stateless",
-			d->pc->host, d->n_wrk, n, active, d->cfg.path, d->reloads);
+			d->pc->host, d->n_wrk, n, active, d->cfg.path, d->reloads, d->probes_unsent);
 	else
 		fprintf(out, "siplb running: pid %d, up %ld s\n"
 			"  %s mode on %s, %u worker(s)\n"

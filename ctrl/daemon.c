@@ -181,13 +181,48 @@ daemon_publish(struct daemon *d, FILE *err)
 	tel_update(d);
 	if (old != NULL) {
 		/* Every worker passes a quiescent state at the end of each
-		 * loop iteration, and keeps no snapshot pointer across one:
-		 * after this, none can still read old. */
-		rte_rcu_qsbr_synchronize(d->qsbr, RTE_QSBR_THRID_INVALID);
-		bk_set_free((struct bk_set *)(uintptr_t)old->bks);
-		rte_free(old);
+		 * loop iteration and keeps no snapshot pointer across one:
+		 * once each has passed one after this token, none can still
+		 * read old. Freed by daemon_reclaim, so the control plane
+		 * never waits for a worker; only a full list waits. */
+		if (d->n_retired == DAEMON_RETIRED_MAX) {
+			rte_rcu_qsbr_check(d->qsbr, d->retired[0].token, true);
+			daemon_reclaim(d);
+		}
+		d->retired[d->n_retired].pc = old;
+		d->retired[d->n_retired++].token = rte_rcu_qsbr_start(d->qsbr);
 	}
 	return 0;
+}
+
+static void
+snapshot_free(struct px_conf *pc)
+{
+	bk_set_free((struct bk_set *)(uintptr_t)pc->bks);
+	rte_free(pc);
+}
+
+void
+daemon_reclaim(struct daemon *d)
+{
+	unsigned k = 0;
+
+	/* in publish order: tokens grow, so the first busy one ends it */
+	while (k < d->n_retired && rte_rcu_qsbr_check(d->qsbr, d->retired[k].token, false) == 1)
+		snapshot_free(d->retired[k++].pc);
+	memmove(d->retired, d->retired + k, (d->n_retired - k) * sizeof(d->retired[0]));
+	d->n_retired -= k;
+}
+
+void
+daemon_free_snapshots(struct daemon *d)
+{
+	for (unsigned k = 0; k < d->n_retired; k++)
+		snapshot_free(d->retired[k].pc);
+	d->n_retired = 0;
+	if (d->pc)
+		snapshot_free(d->pc);
+	d->pc = NULL;
 }
 
 int

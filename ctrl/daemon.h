@@ -6,10 +6,11 @@
  * workers see it only through the published px_conf.
  *
  * Publishing (daemon_publish): a new px_conf with a new bk_set is built off
- * the hot path and stored into the pointer the workers read (release); then
- * rte_rcu_qsbr waits until every worker went through a quiescent state (the
- * end of a loop iteration, microseconds) and the old snapshot is freed. No
- * packet is held up and none is lost.
+ * the hot path and stored into the pointer the workers read (release); the
+ * old one is freed by daemon_reclaim once rte_rcu_qsbr says every worker
+ * went through a quiescent state since (the end of a loop iteration,
+ * microseconds). No packet is held up and none is lost, and the control
+ * plane does not wait for the workers.
  */
 #ifndef SIPLB_DAEMON_H
 #define SIPLB_DAEMON_H
@@ -38,6 +39,8 @@ struct slot {
 	uint64_t fwd_base;  /* fwd_backend of the slot when this backend got it */
 };
 
+#define DAEMON_RETIRED_MAX 16
+
 struct daemon {
 	struct cfg cfg;
 	struct rte_mempool *mp;
@@ -52,7 +55,14 @@ struct daemon {
 	time_t started;
 	unsigned reloads;            /* successful reloads */
 	unsigned publishes;          /* snapshots published since start */
+	uint64_t probes_unsent;      /* health probes worker 0 never took */
 	int ctl_fd;                  /* control socket, -1 if none */
+	/* published snapshots the workers may still read, oldest first */
+	unsigned n_retired;
+	struct {
+		struct px_conf *pc;
+		uint64_t token;      /* rte_rcu_qsbr_start when it was replaced */
+	} retired[DAEMON_RETIRED_MAX];
 };
 
 /* Sum every worker's counters into *sum. */
@@ -74,6 +84,12 @@ int daemon_slots_from_cfg(struct daemon *d, const struct cfg *c, FILE *err);
  * was), with a message on err.
  */
 int daemon_publish(struct daemon *d, FILE *err);
+
+/* Free the replaced snapshots no worker can read any more (main loop). */
+void daemon_reclaim(struct daemon *d);
+
+/* Free every snapshot, the current one too: the workers have stopped. */
+void daemon_free_snapshots(struct daemon *d);
 
 /*
  * Re-read d->cfg.path, all or nothing: syntax and value errors (FILE:LINE)

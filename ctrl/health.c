@@ -125,13 +125,14 @@ health_tick(struct daemon *d)
 {
 	const struct cfg *c = &d->cfg;
 	uint64_t now = daemon_now_ms();
-	bool changed = false;
+	bool changed = false, stalled;
 	struct wrk_probe_ack a;
 
 	for (unsigned i = 0; i < d->n_wrk; i++)
 		while (d->wrk[i]->probe_out &&
 		       rte_ring_sc_dequeue_elem(d->wrk[i]->probe_out, &a, sizeof(a)) == 0)
 			answer(d, &a);
+	stalled = rte_ring_count(d->wrk[0]->probe_in) > 0;
 	for (unsigned s = 0; s < d->n_slots; s++) {
 		struct slot *sl = &d->slot[s];
 		uint64_t f;
@@ -160,7 +161,12 @@ health_tick(struct daemon *d)
 		if (hc[s].outstanding &&
 		    now - hc[s].sent_ms >= RTE_MIN(c->hc_timeout_ms, c->hc_interval_ms)) {
 			hc[s].outstanding = false;
-			miss(s, 1);
+			/* Still on worker 0's ring: it was never sent (a worker
+			 * starved of CPU), which says nothing of the backend. */
+			if (stalled)
+				d->probes_unsent++;
+			else
+				miss(s, 1);
 		}
 		if (!sl->down && hc[s].misses >= c->hc_down_after) {
 			sl->down = true;

@@ -281,6 +281,7 @@ run(struct daemon *d)
 		}
 		acct_drain(d);
 		health_tick(d);
+		daemon_reclaim(d);
 		if (sig_hup) {
 			/* log rotation: the accounting file is moved away, then
 			 * SIGHUP (or siplbctl accounting reopen) */
@@ -444,10 +445,8 @@ out:
 		rte_free(d->wrk[i]);
 		sf_free(d->sf[i]);
 	}
+	daemon_free_snapshots(d);
 	rte_free(d->qsbr);
-	if (d->pc)
-		bk_set_free((struct bk_set *)(uintptr_t)d->pc->bks);
-	rte_free(d->pc);
 	rte_mempool_free(d->mp);
 	rte_eal_cleanup();
 	cfg_free(&d->cfg);
