@@ -712,3 +712,45 @@ calls_test() {
 		"$([ -n "$final" ] && [ "$final" != "$after" ] && echo 1 || echo 0)"
 	return 0
 }
+
+# ---- siplbctl (control socket) helpers, used by t_ctl.sh and t_reload.sh.
+# SIPLBCTL: the control client; the meson test env sets it, by hand it
+# defaults to the one built next to siplb.
+SIPLBCTL=${SIPLBCTL:-$(dirname "$SIPLB")/siplbctl}
+CTL_SOCK=""         # the socket ctl talks to; set by ctl_conf
+CTL_RC=0            # exit status of the last ctl
+
+# ctl_conf SRC DST [SED_EXPR...]: gen_conf, plus control.socket moved to
+# $WORK/ctl.sock (so no run shares /run/siplb/*.sock with another), which
+# becomes CTL_SOCK.
+ctl_conf() {
+	local src=$1 dst=$2
+	shift 2
+	CTL_SOCK=$WORK/ctl.sock
+	gen_conf "$src" "$dst" "s|^\([[:space:]]*socket[[:space:]]*=\).*|\1 \"$CTL_SOCK\";|" "$@"
+	grep -q "\"$CTL_SOCK\"" "$dst" || die "ctl_conf: no control.socket line in $src"
+}
+
+# ctl ARG...: run siplbctl -s $CTL_SOCK (bounded: -t 10, and timeout 15)
+# with ARGs; its stdout goes to $WORK/ctl.out, stderr to $WORK/ctl.err, its
+# exit status to CTL_RC. Returns 0 whatever siplbctl said.
+ctl() {
+	[ -x "$SIPLBCTL" ] || die "siplbctl binary not found: $SIPLBCTL (set SIPLBCTL)"
+	CTL_RC=0
+	timeout 15 "$SIPLBCTL" -s "$CTL_SOCK" -t 10 "$@" \
+		>"$WORK/ctl.out" 2>"$WORK/ctl.err" </dev/null || CTL_RC=$?
+}
+
+# ctl_expect RC ARG...: ctl ARG..., then check its exit status is RC (its
+# output is shown when it is not).
+ctl_expect() {
+	local want=$1
+	shift
+	ctl "$@"
+	eq "siplbctl $* exit status" "$want" "$CTL_RC"
+	if [ "$CTL_RC" != "$want" ]; then
+		sed 's/^/    out: /' "$WORK/ctl.out"
+		sed 's/^/    err: /' "$WORK/ctl.err"
+	fi
+	return 0
+}
