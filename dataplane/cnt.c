@@ -52,10 +52,10 @@ cnt_reply_name(unsigned k, char name[16])
  * cnt_add() names every field; this fails to compile when a field is added
  * to struct cnt_core without being added to CNT_SCALAR_LIST or cnt_add().
  */
-_Static_assert(offsetof(struct cnt_core, fail_backend) + sizeof(((struct cnt_core *)0)->fail_backend) ==
+_Static_assert(offsetof(struct cnt_core, lat_final_bk) + sizeof(((struct cnt_core *)0)->lat_final_bk) ==
 		       sizeof(uint64_t) * (CNT_N_SCALARS + SIP_M__COUNT + 7 + CNT_REPLY__COUNT +
 					   CNT_DROP__COUNT + 2 * CNT_LAT_BUCKETS +
-					   2 * CNT_MAX_BACKENDS),
+					   4 * CNT_MAX_BACKENDS + 2 * CNT_MAX_BACKENDS * CNT_LAT_BUCKETS),
 	       "struct cnt_core has a counter cnt.c does not know");
 
 uint32_t
@@ -66,11 +66,11 @@ cnt_lat_bound(unsigned i)
 	return i < CNT_LAT_BUCKETS - 1 ? bounds[i] : 0;
 }
 
-/* "le":count pairs of a latency histogram, "inf" for the last bucket. */
+/* A latency histogram as an object of "le":count, "inf" for the last bucket. */
 static void
-cnt_json_lat(FILE *f, const char *key, const uint64_t *h)
+cnt_json_lat_obj(FILE *f, const uint64_t *h)
 {
-	fprintf(f, ",\"%s\":{", key);
+	fputc('{', f);
 	for (unsigned i = 0; i < CNT_LAT_BUCKETS; i++) {
 		if (cnt_lat_bound(i))
 			fprintf(f, "%s\"%u\":%" PRIu64, i ? "," : "", cnt_lat_bound(i), h[i]);
@@ -78,6 +78,13 @@ cnt_json_lat(FILE *f, const char *key, const uint64_t *h)
 			fprintf(f, ",\"inf\":%" PRIu64, h[i]);
 	}
 	fputc('}', f);
+}
+
+static void
+cnt_json_lat(FILE *f, const char *key, const uint64_t *h)
+{
+	fprintf(f, ",\"%s\":", key);
+	cnt_json_lat_obj(f, h);
 }
 
 const char *
@@ -105,6 +112,13 @@ cnt_add(struct cnt_core *dst, const struct cnt_core *src)
 	CNT_ADD_ARRAY(lat_final);
 	CNT_ADD_ARRAY(fwd_backend);
 	CNT_ADD_ARRAY(fail_backend);
+	CNT_ADD_ARRAY(lat_first_bk_sum_ms);
+	CNT_ADD_ARRAY(lat_final_bk_sum_ms);
+	for (size_t b = 0; b < CNT_MAX_BACKENDS; b++)
+		for (size_t i = 0; i < CNT_LAT_BUCKETS; i++) {
+			dst->lat_first_bk[b][i] += src->lat_first_bk[b][i];
+			dst->lat_final_bk[b][i] += src->lat_final_bk[b][i];
+		}
 #undef CNT_ADD_ARRAY
 }
 
@@ -221,6 +235,21 @@ cnt_dump_json(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	fputc('}', f);
 	cnt_json_lat(f, "lat_first_ms", c->lat_first);
 	cnt_json_lat(f, "lat_final_ms", c->lat_final);
+	for (unsigned j = 0; j < 2; j++) {
+		const char *sep = "";
+
+		fprintf(f, ",\"%s\":{", j ? "lat_final_ms_backend" : "lat_first_ms_backend");
+		for (unsigned i = 0; i < n_backends; i++) {
+			if (bk_names[i] == NULL)
+				continue;
+			fputs(sep, f);
+			cnt_json_str(f, bk_names[i]);
+			fputc(':', f);
+			cnt_json_lat_obj(f, j ? c->lat_final_bk[i] : c->lat_first_bk[i]);
+			sep = ",";
+		}
+		fputc('}', f);
+	}
 	fputs("}\n", f);
 }
 
@@ -312,6 +341,36 @@ cnt_dump_prom(FILE *f, const struct cnt_core *c, const char *const *bk_names,
 	cnt_prom_hist(f, "invite_final_response_seconds",
 		      "INVITE to the final response sent upstream (stateful mode)",
 		      c->lat_final, c->lat_final_sum_ms);
+	for (unsigned j = 0; j < 2; j++) {
+		const char *name = j ? "backend_invite_final_response_seconds" :
+				   "backend_invite_first_response_seconds";
+
+		fprintf(f, "# TYPE siplb_%s histogram\n", name);
+		for (unsigned b = 0; b < n_backends; b++) {
+			const uint64_t *h = j ? c->lat_final_bk[b] : c->lat_first_bk[b];
+			uint64_t cum = 0;
+
+			if (bk_names[b] == NULL)
+				continue;
+			for (unsigned i = 0; i < CNT_LAT_BUCKETS; i++) {
+				cum += h[i];
+				fprintf(f, "siplb_%s_bucket{backend=\"", name);
+				cnt_prom_label(f, bk_names[b]);
+				if (cnt_lat_bound(i))
+					fprintf(f, "\",le=\"%g\"} %" PRIu64 "\n",
+						cnt_lat_bound(i) / 1000.0, cum);
+				else
+					fprintf(f, "\",le=\"+Inf\"} %" PRIu64 "\n", cum);
+			}
+			fprintf(f, "siplb_%s_sum{backend=\"", name);
+			cnt_prom_label(f, bk_names[b]);
+			fprintf(f, "\"} %.3f\n", (j ? c->lat_final_bk_sum_ms[b] :
+						  c->lat_first_bk_sum_ms[b]) / 1000.0);
+			fprintf(f, "siplb_%s_count{backend=\"", name);
+			cnt_prom_label(f, bk_names[b]);
+			fprintf(f, "\"} %" PRIu64 "\n", cum);
+		}
+	}
 }
 
 static void

@@ -138,6 +138,12 @@ struct cnt_core {
 	uint64_t lat_final[CNT_LAT_BUCKETS];   /* INVITE -> final upstream */
 	/* stateful: tries of backend i that failed (fr_timer, 503): health */
 	uint64_t fail_backend[CNT_MAX_BACKENDS];
+	uint64_t lat_first_bk_sum_ms[CNT_MAX_BACKENDS];
+	uint64_t lat_final_bk_sum_ms[CNT_MAX_BACKENDS];
+	/* the histograms above by backend: the one that answered first / the
+	 * one whose try ended the transaction */
+	uint64_t lat_first_bk[CNT_MAX_BACKENDS][CNT_LAT_BUCKETS];
+	uint64_t lat_final_bk[CNT_MAX_BACKENDS][CNT_LAT_BUCKETS];
 } __rte_cache_aligned;
 
 static inline void

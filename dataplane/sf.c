@@ -392,6 +392,11 @@ sf_complete(struct sf *sf, struct txn *e)
 	sf->w->cnt.txn_completed++;
 	cnt_lat(sf->w->cnt.lat_final, &sf->w->cnt.lat_final_sum_ms,
 		(uint32_t)sf->now_ms - e->t0_ms);
+	/* by the backend of the try that ended it, when it was one */
+	if (e->backend != SF_NO_BACKEND)
+		cnt_lat(sf->w->cnt.lat_final_bk[e->backend],
+			&sf->w->cnt.lat_final_bk_sum_ms[e->backend],
+			(uint32_t)sf->now_ms - e->t0_ms);
 }
 
 /* Answer upstream ourselves with code (the try's outcome) and complete. */
@@ -640,8 +645,13 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 		goto absorbed;
 	}
 	if (!(e->flags & SF_F_ANSWERED)) {
+		int b = bk_set_by_addr(sf->pc->bks, src_ip, src_port);
+
 		e->flags |= SF_F_ANSWERED;
 		cnt_lat(c->lat_first, &c->lat_first_sum_ms, (uint32_t)sf->now_ms - e->t0_ms);
+		if (b >= 0) /* by the backend that answered */
+			cnt_lat(c->lat_first_bk[b], &c->lat_first_bk_sum_ms[b],
+				(uint32_t)sf->now_ms - e->t0_ms);
 	}
 	if (k != e->try_k && st >= 200 && st < 300) {
 		/* A try we gave up answered 2xx after all: a call was set up

@@ -8,7 +8,8 @@
 #    equal to the JSON ones (rx_pkts, fwd_req, per-backend requests, drops),
 #    siplb_backend_up 1 for each backend, the INVITE latency histograms
 #    counting every call (first response and final), cumulative buckets
-#    ending at +Inf; another path answers 404;
+#    ending at +Inf, and per backend (summing to every call, as in the
+#    JSON's lat_*_ms_backend); another path answers 404;
 #  - dpdk-telemetry.py: /siplb/stats has the same rx_pkts and txn_created,
 #    /siplb/backends lists be1..be3 with the JSON's requests, /siplb/latency
 #    has the histograms.
@@ -88,6 +89,13 @@ for h in ("invite_first_response_seconds", "invite_final_response_seconds"):
     b = [v for k, v in prom.items() if k.startswith("siplb_%s_bucket" % h)]
     check("prometheus %s buckets cumulative" % h, "non-decreasing", b, b == sorted(b))
 
+for h in ("first", "final"):
+    n = sum(int(v) for k, v in prom.items()
+            if k.startswith("siplb_backend_invite_%s_response_seconds_count{" % h))
+    check("prometheus per-backend %s-response histograms sum to every call" % h, calls, n,
+          n == calls)
+    jn = sum(sum(hb.values()) for hb in js["lat_%s_ms_backend" % h].values())
+    check("JSON lat_%s_ms_backend sums to every call" % h, calls, jn, jn == calls)
 st = json.load(open(os.path.join(work, "tel_stats.json")))["/siplb/stats"]
 v = st.get("rx_pkts", -1)
 check("telemetry /siplb/stats rx_pkts", "%d..%d" % (js["rx_pkts"], js["rx_pkts"] + 4), v,

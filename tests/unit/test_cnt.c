@@ -17,9 +17,9 @@
 #include "sip.h"
 
 #define N_WORDS (sizeof(struct cnt_core) / sizeof(uint64_t))
-/* Counters end with fail_backend; what follows is cache-line padding. */
+/* Counters end with lat_final_bk; what follows is cache-line padding. */
 #define N_COUNTERS \
-	((offsetof(struct cnt_core, fail_backend) + sizeof(((struct cnt_core *)0)->fail_backend)) / \
+	((offsetof(struct cnt_core, lat_final_bk) + sizeof(((struct cnt_core *)0)->lat_final_bk)) / \
 	 sizeof(uint64_t))
 
 /* Static: struct cnt_core is cache-line aligned, which malloc does not give. */
@@ -82,7 +82,7 @@ test_add(void **state)
 	memcpy(w, dst, sizeof(w));
 	for (size_t i = 0; i < N_COUNTERS; i++)
 		assert_int_equal(w[i], ((uint64_t)(i + 1) << 32) + 2 * (i + 1));
-	assert_int_equal(dst->fail_backend[CNT_MAX_BACKENDS - 1],
+	assert_int_equal(dst->lat_final_bk[CNT_MAX_BACKENDS - 1][CNT_LAT_BUCKETS - 1],
 			 ((uint64_t)N_COUNTERS << 32) + 2 * N_COUNTERS);
 }
 
@@ -205,7 +205,8 @@ test_json(void **state)
 				  "txn_failover_code,txn_timeouts,txn_table_full,txn_cancels,handoff_out,"
 				  "handoff_in,acct_records,acct_lost,probes_sent,probe_replies,"
 				  "lat_first_sum_ms,lat_final_sum_ms,sip_req,sip_resp,reply,drop,"
-				  "drops_total,fwd_backend,fail_backend,lat_first_ms,lat_final_ms,");
+				  "drops_total,fwd_backend,fail_backend,lat_first_ms,lat_final_ms,"
+				  "lat_first_ms_backend,lat_final_ms_backend,");
 
 	assert_non_null(strstr(s, "{\"rx_pkts\":5,\"tx_pkts\":4,\"rx_bytes\":1234567890123,"));
 	assert_non_null(strstr(s, "\"icmp_echo\":2,"));
@@ -275,6 +276,11 @@ test_json(void **state)
 		s = dump(cnt_dump_json, c, holes, 3);
 		assert_non_null(json_obj(s, NULL, 0));
 		assert_non_null(strstr(s, "\"fwd_backend\":{\"a\":7,\"c\":8},"));
+		assert_non_null(strstr(s, "\"lat_first_ms_backend\":{\"a\":{\"1\":0,"));
+		assert_null(strstr(s, "\"lat_first_ms_backend\":{\"a\":{\"1\":0,\"2\":0,\"5\":0,"
+				      "\"10\":0,\"20\":0,\"50\":0,\"100\":0,\"200\":0,\"500\":0,"
+				      "\"1000\":0,\"2000\":0,\"5000\":0,\"10000\":0,\"30000\":0,"
+				      "\"inf\":0},\"\"")); /* no entry for the free slot */
 		free(s);
 	}
 }
