@@ -154,6 +154,9 @@ EOF
 n2=${PY_RESULT[n2]:-0}
 log "siplb counters (non-zero): $(nonzero "$after")"
 eq "siplb txn_failover_503 (== INVITEs be2 received)" "$n2" "$(delta txn_failover_503)"
+# each 503 counts against be2's health (issue 4), nothing against the others
+eq "siplb fail_backend.be2 (== its 503s)" "$n2" "$(delta fail_backend.be2)"
+eq "siplb fail_backend.be1 + be3" 0 $(($(delta fail_backend.be1) + $(delta fail_backend.be3)))
 eq "siplb txn_live after the run" 0 "$(jget "$after" txn_live)"
 eq "siplb txn_created (one per call)" "$CALLS" "$(delta txn_created)"
 eq "siplb txn_completed (one final upstream per call)" "$CALLS" "$(delta txn_completed)"

@@ -155,6 +155,8 @@ eq "siplb txn_live after the run (polled up to 10 s)" 0 "$(jget "$after" txn_liv
 ge "siplb txn_created" "$CALLS" "$(delta txn_created)"
 eq "siplb txn_failover_timeout = calls tried at be2 first" "$n_be2" \
 	"$(delta txn_failover_timeout)"
+eq "siplb fail_backend.be2 (its timed-out tries count against its health)" "$n_be2" \
+	"$(delta fail_backend.be2)"
 ge "siplb txn_timer_a (>= 1 per call at be2)" "$((n_be2 > 0 ? n_be2 : 1))" \
 	"$(delta txn_timer_a)"
 eq "siplb txn_failover_503" 0 "$(delta txn_failover_503)"
