@@ -40,6 +40,7 @@
 #include <rte_ring.h>
 
 #include "bk.h"
+#include "calls.h"
 #include "pkt.h"
 #include "px.h"
 #include "sf.h"
@@ -290,7 +291,8 @@ frames_build(struct rte_mempool *mp, bool stateful)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: siplb-bench engine [--mode stateless|stateful|bare] [--seconds N] "
+	fprintf(stderr, "usage: siplb-bench calls --role uac|uas ... (siplb-bench calls --help)\n"
+		"       siplb-bench engine [--mode stateless|stateful|bare] [--seconds N] "
 		"[-- EAL args]\n");
 }
 
@@ -385,6 +387,8 @@ main(int argc, char **argv)
 	struct wrk *w;
 	int port, rc;
 
+	if (argc >= 2 && strcmp(argv[1], "calls") == 0)
+		return calls_main(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "engine") != 0) {
 		usage();
 		return 2;
