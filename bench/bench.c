@@ -11,7 +11,13 @@
  * worker's: messages it forwarded per second of wall time, while the
  * generator kept it busy (idle polls are reported so a starved worker shows).
  *
- *   siplb-bench engine [--mode stateless|stateful|bare] [--seconds N] [-- EAL args]
+ *   siplb-bench engine [--mode stateless|stateful|bare] [--workers N] [--seconds S]
+ *                      [-- EAL args]
+ *
+ * --workers N (1, 2, 4, 8) runs N workers, one RX/TX queue pair each, the
+ * calls spread over their RX rings (every message of a call on one ring);
+ * in stateful mode messages reach the Call-ID's owner through the hand-off
+ * rings as in the daemon. It needs N + 1 lcores.
  *
  * --mode stateful runs the same flow through the transaction layer: siplb
  * answers 100 itself, absorbs the backend's 100, and keeps each INVITE
@@ -29,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -52,6 +59,8 @@
 #define N_MSGS 7
 #define RING_SIZE 4096
 #define GEN_BURST 32
+/* Workers: a power of two dividing N_CALLS, so each gets the same calls. */
+#define BENCH_MAX_WORKERS 8
 /* The daemon's default stateful.capacity: the table's size and footprint. */
 #define SF_BENCH_CAPACITY 131072
 
@@ -292,7 +301,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: siplb-bench calls --role uac|uas ... (siplb-bench calls --help)\n"
-		"       siplb-bench engine [--mode stateless|stateful|bare] [--seconds N] "
+		"       siplb-bench engine [--mode stateless|stateful|bare] [--workers N] [--seconds N] "
 		"[-- EAL args]\n");
 }
 
@@ -372,19 +381,23 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *eal_def[] = { argv[0], "-l", "0-1", "--no-pci", "--no-shconf", "--no-telemetry",
+	char lcores_arg[160];
+	char *eal_def[] = { argv[0], lcores_arg, "--no-pci", "--no-shconf", "--no-telemetry",
 			    "--log-level=lib.eal:error", "--no-huge", "-m", "1024", NULL };
 	char **eal = eal_def;
-	int eal_argc = 10, opt, seconds = 10;
+	int eal_argc = 9, opt, seconds = 10;
 	const char *mode = "stateless";
-	struct rte_ring *rx, *tx;
+	struct rte_ring *rx[BENCH_MAX_WORKERS], *tx[BENCH_MAX_WORKERS];
+	struct sf *sf[BENCH_MAX_WORKERS] = { NULL };
+	struct wrk *w[BENCH_MAX_WORKERS];
 	struct rte_mempool *mp;
 	struct frame *frames;
 	struct px_conf *pc;
 	struct bk_set *bks;
-	struct wrk *w;
+	unsigned nw = 1;
 	int port, rc;
 
 	if (argc >= 2 && strcmp(argv[1], "calls") == 0)
@@ -403,10 +416,11 @@ main(int argc, char **argv)
 			argc = i;
 			break;
 		}
-	while ((opt = getopt_long(argc, argv, "m:s:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "m:s:w:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'm': mode = optarg; break;
 		case 's': seconds = atoi(optarg); break;
+		case 'w': nw = (unsigned)atoi(optarg); break;
 		default: usage(); return 2;
 		}
 	}
@@ -416,37 +430,68 @@ main(int argc, char **argv)
 		fprintf(stderr, "siplb-bench: --mode %s: stateless, stateful or bare\n", mode);
 		return 2;
 	}
+	if (nw < 1 || nw > BENCH_MAX_WORKERS || (nw & (nw - 1)) != 0) {
+		fprintf(stderr, "siplb-bench: --workers must be 1, 2, 4 or 8\n");
+		return 2;
+	}
 	if (seconds < 1 || seconds > 3600) {
 		fprintf(stderr, "siplb-bench: --seconds must be 1..3600\n");
 		return 2;
 	}
-	if (eal == eal_def && have_hugepages())
-		eal_argc = 7; /* drop --no-huge -m 1024 */
+	if (eal == eal_def) {
+		/* lcore i on CPU i, wrapping round: with fewer CPUs than
+		 * workers + 1 some share one (the figures then say so through
+		 * the busy ratios) */
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		int o = snprintf(lcores_arg, sizeof(lcores_arg), "--lcores=");
+
+		for (unsigned i = 0; i <= nw; i++)
+			o += snprintf(lcores_arg + o, sizeof(lcores_arg) - (size_t)o, "%s%u@%ld",
+				      i ? "," : "", i, (long)i % (ncpu > 0 ? ncpu : 1));
+		if (have_hugepages())
+			eal_argc = 6; /* drop --no-huge -m 1024 */
+	}
 	rc = rte_eal_init(eal_argc, eal);
 	if (rc < 0) {
 		fprintf(stderr, "siplb-bench: EAL: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	if (rte_lcore_count() < 2) {
-		fprintf(stderr, "siplb-bench: needs two lcores (generator + worker)\n");
+	if (rte_lcore_count() < nw + 1) {
+		fprintf(stderr, "siplb-bench: --workers %u needs %u lcores (generator + workers); "
+			"give EAL arguments after --, e.g. -- --lcores=0@0,1@1,2@1 ...\n", nw, nw + 1);
 		return 1;
 	}
-	mp = rte_pktmbuf_pool_create("bench", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	mp = rte_pktmbuf_pool_create("bench", 32767 * nw, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     (int)rte_socket_id());
-	rx = rte_ring_create("bench_rx", RING_SIZE, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx = rte_ring_create("bench_tx", RING_SIZE, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (mp == NULL || rx == NULL || tx == NULL) {
+	for (unsigned i = 0; i < nw; i++) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "bench_rx%u", i);
+		rx[i] = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "bench_tx%u", i);
+		tx[i] = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (rx[i] == NULL || tx[i] == NULL)
+			mp = NULL;
+	}
+	if (mp == NULL) {
 		fprintf(stderr, "siplb-bench: pool/rings: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	port = rte_eth_from_rings("bench", &rx, 1, &tx, 1, (unsigned)rte_socket_id());
+	/* One port, one RX/TX queue pair per worker, as the daemon has. */
+	port = rte_eth_from_rings("bench", rx, nw, tx, nw, (unsigned)rte_socket_id());
 	struct rte_eth_conf econf;
 
 	memset(&econf, 0, sizeof(econf));
-	if (port < 0 || rte_eth_dev_configure((uint16_t)port, 1, 1, &econf) < 0 ||
-	    rte_eth_rx_queue_setup((uint16_t)port, 0, RING_SIZE, rte_socket_id(), NULL, mp) < 0 ||
-	    rte_eth_tx_queue_setup((uint16_t)port, 0, RING_SIZE, rte_socket_id(), NULL) < 0 ||
-	    rte_eth_dev_start((uint16_t)port) < 0) {
+	rc = port < 0 || rte_eth_dev_configure((uint16_t)port, (uint16_t)nw, (uint16_t)nw,
+					       &econf) < 0;
+	for (unsigned i = 0; i < nw && !rc; i++)
+		rc = rte_eth_rx_queue_setup((uint16_t)port, (uint16_t)i, RING_SIZE, rte_socket_id(),
+					    NULL, mp) < 0 ||
+		     rte_eth_tx_queue_setup((uint16_t)port, (uint16_t)i, RING_SIZE, rte_socket_id(),
+					    NULL) < 0;
+	if (rc || rte_eth_dev_start((uint16_t)port) < 0) {
 		fprintf(stderr, "siplb-bench: ring port: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
@@ -457,9 +502,8 @@ main(int argc, char **argv)
 	};
 	bks = bk_set_create(bkv, 2);
 	pc = rte_zmalloc("pc", sizeof(*pc), 64);
-	w = rte_zmalloc("wrk", sizeof(*w), 64);
 	frames = frames_build(mp, stateful);
-	if (bks == NULL || pc == NULL || w == NULL || frames == NULL) {
+	if (bks == NULL || pc == NULL || frames == NULL) {
 		fprintf(stderr, "siplb-bench: setup failed\n");
 		return 1;
 	}
@@ -470,29 +514,48 @@ main(int argc, char **argv)
 		.t1_ms = 500, .fr_ms = 2000, .fr_inv_ms = 120000, .wait_ms = 0,
 		.retry_after_s = 5, .n_codes = 2, .codes = { 500, 503 },
 	};
-	struct sf *sf = NULL;
 
-	if (stateful && (sf = sf_create(&sc, SF_BENCH_CAPACITY, 0, 1, (int)rte_socket_id())) == NULL) {
-		fprintf(stderr, "siplb-bench: transaction table: %s\n", strerror(errno));
+	for (unsigned i = 0; i < nw; i++) {
+		if (stateful && (sf[i] = sf_create(&sc, SF_BENCH_CAPACITY, i, nw,
+						   (int)rte_socket_id())) == NULL) {
+			fprintf(stderr, "siplb-bench: transaction table: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	if (stateful && nw > 1 && sf_link(sf, nw, 4096) < 0) {
+		fprintf(stderr, "siplb-bench: hand-off rings: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	struct wrk_params p = {
-		.port_id = (uint16_t)port, .queue_id = 0, .sip_port = 5060, .prefix = 24,
-		.addr = ip4(198, 18, 0, 10), .mac = mac_lb, .mp = mp,
-		.conf = (struct px_conf *const *)&pc, .quit = &quit, .sf = sf,
-	};
-	wrk_init(w, &p);
-	arp_static_add(&w->arp, ip4(198, 18, 0, 2), &mac_cl);
-	arp_static_add(&w->arp, ip4(198, 18, 0, 21), &mac_be[0]);
-	arp_static_add(&w->arp, ip4(198, 18, 0, 22), &mac_be[1]);
+	unsigned wl[BENCH_MAX_WORKERS];
+	int lc = -1;
 
-	unsigned wl = rte_get_next_lcore(-1, 1, 0);
-	rte_eal_remote_launch(strcmp(mode, "bare") == 0 ? bare_main : wrk_main, w, wl);
+	for (unsigned i = 0; i < nw; i++) {
+		struct wrk_params p = {
+			.port_id = (uint16_t)port, .queue_id = (uint16_t)i, .sip_port = 5060,
+			.prefix = 24, .addr = ip4(198, 18, 0, 10), .mac = mac_lb, .mp = mp,
+			.conf = (struct px_conf *const *)&pc, .quit = &quit, .sf = sf[i],
+		};
+
+		w[i] = rte_zmalloc("wrk", sizeof(*w[i]), 64);
+		if (w[i] == NULL)
+			return 1;
+		wrk_init(w[i], &p);
+		arp_static_add(&w[i]->arp, ip4(198, 18, 0, 2), &mac_cl);
+		arp_static_add(&w[i]->arp, ip4(198, 18, 0, 21), &mac_be[0]);
+		arp_static_add(&w[i]->arp, ip4(198, 18, 0, 22), &mac_be[1]);
+		lc = (int)rte_get_next_lcore((unsigned)lc, 1, 0);
+		wl[i] = (unsigned)lc;
+	}
+	for (unsigned i = 0; i < nw; i++)
+		rte_eal_remote_launch(strcmp(mode, "bare") == 0 ? bare_main : wrk_main, w[i], wl[i]);
 
 	uint64_t hz = rte_get_tsc_hz(), t0 = rte_rdtsc(), next = t0 + hz, end = t0 + hz * (uint64_t)seconds;
-	uint64_t last_rx = 0, last_busy = 0, sent = 0, recv = 0, gen_fail = 0, idx = 0;
-	const unsigned total = N_CALLS * N_MSGS;
+	uint64_t last_rx = 0, last_busy = 0, sent = 0, recv = 0, gen_fail = 0;
+	/* Each worker's RX ring gets the calls c with c % nw == its index,
+	 * every message of a call on one ring, in order. */
+	const unsigned per_ring = N_CALLS / nw * N_MSGS;
 	const uint64_t max_in_flight = stateful ? RING_SIZE / 2 : RING_SIZE;
+	unsigned idx[BENCH_MAX_WORKERS] = { 0 };
 	struct rte_mbuf *b[GEN_BURST];
 	int sec = 0;
 
@@ -500,17 +563,20 @@ main(int argc, char **argv)
 		uint64_t now = rte_rdtsc();
 
 		if (now >= next) {
-			/* The worker writes these; read each one once, now. */
-			uint64_t rxp = __atomic_load_n(&w->cnt.rx_pkts, __ATOMIC_RELAXED);
+			/* The workers write these; read each one once, now. */
+			uint64_t rxp = 0, bc = 0;
 
+			for (unsigned i = 0; i < nw; i++) {
+				rxp += __atomic_load_n(&w[i]->cnt.rx_pkts, __ATOMIC_RELAXED);
+				bc += __atomic_load_n(&w[i]->cnt.busy_cycles, __ATOMIC_RELAXED);
+			}
 			sec++;
-			uint64_t bc = __atomic_load_n(&w->cnt.busy_cycles, __ATOMIC_RELAXED);
 			double ns = rxp > last_rx ? (double)(bc - last_busy) * 1e9 / (double)hz /
 						     (double)(rxp - last_rx) : 0;
 
-			printf("engine %s t=%ds msgs/s=%" PRIu64 " ns/msg(busy)=%.1f drops=%" PRIu64
-			       " worker_rx_ring=%u\n", mode, sec, rxp - last_rx, ns,
-			       cnt_drops_total(&w->cnt), rte_ring_count(rx));
+			printf("engine %s workers=%u t=%ds msgs/s=%" PRIu64 " ns/msg(busy)=%.1f"
+			       " worker0_rx_ring=%u\n", mode, nw, sec, rxp - last_rx, ns,
+			       rte_ring_count(rx[0]));
 			last_busy = bc;
 			fflush(stdout);
 			last_rx = rxp;
@@ -518,23 +584,26 @@ main(int argc, char **argv)
 			if (now >= end)
 				break;
 		}
-		/* Keep the worker's RX ring full, but never more messages in
-		 * flight than the TX ring holds: every message in yields at most
+		/* Keep the workers' RX rings full, but never more messages in
+		 * flight than a TX ring holds: every message in yields at most
 		 * one out (two for a stateful INVITE: it and our 100, while the
-		 * backend's 100 yields none), so the worker's TX can never find
-		 * the ring full even when this thread is descheduled. */
-		if (sent - recv + GEN_BURST < max_in_flight &&
-		    rte_pktmbuf_alloc_bulk(mp, b, GEN_BURST) == 0) {
+		 * backend's 100 yields none), so no worker's TX can find its
+		 * ring full even when this thread is descheduled. */
+		for (unsigned r = 0; r < nw; r++) {
+			if (sent - recv + GEN_BURST >= max_in_flight ||
+			    rte_pktmbuf_alloc_bulk(mp, b, GEN_BURST) != 0)
+				break;
 			for (unsigned i = 0; i < GEN_BURST; i++) {
-				const struct frame *fr = &frames[idx];
+				unsigned k = idx[r], c = r + k / N_MSGS * nw;
+				const struct frame *fr = &frames[c * N_MSGS + k % N_MSGS];
 
-				if (++idx == total)
-					idx = 0;
+				if (++idx[r] == per_ring)
+					idx[r] = 0;
 				memcpy(rte_pktmbuf_mtod(b[i], void *), fr->data, fr->len);
 				b[i]->data_len = fr->len;
 				b[i]->pkt_len = fr->len;
 			}
-			unsigned n = rte_ring_enqueue_burst(rx, (void **)b, GEN_BURST, NULL);
+			unsigned n = rte_ring_enqueue_burst(rx[r], (void **)b, GEN_BURST, NULL);
 
 			sent += n;
 			if (n < GEN_BURST) {
@@ -542,56 +611,75 @@ main(int argc, char **argv)
 				 * leave its call's transaction without its final. */
 				gen_fail += GEN_BURST - n;
 				rte_pktmbuf_free_bulk(b + n, GEN_BURST - n);
-				idx = (idx + total - (GEN_BURST - n)) % total;
+				idx[r] = (idx[r] + per_ring - (GEN_BURST - n)) % per_ring;
 			}
 		}
-		unsigned n = rte_ring_dequeue_burst(tx, (void **)b, GEN_BURST, NULL);
+		for (unsigned r = 0; r < nw; r++) {
+			unsigned n = rte_ring_dequeue_burst(tx[r], (void **)b, GEN_BURST, NULL);
 
-		recv += n;
-		rte_pktmbuf_free_bulk(b, n);
+			recv += n;
+			rte_pktmbuf_free_bulk(b, n);
+		}
 	}
 	uint64_t t1 = rte_rdtsc();
 
 	quit = true;
-	rte_eal_wait_lcore(wl);
-	while (1) {
-		unsigned n = rte_ring_dequeue_burst(tx, (void **)b, GEN_BURST, NULL);
+	for (unsigned i = 0; i < nw; i++)
+		rte_eal_wait_lcore(wl[i]);
+	for (unsigned r = 0; r < nw; r++) {
+		unsigned n;
 
-		if (n == 0)
-			break;
-		recv += n;
-		rte_pktmbuf_free_bulk(b, n);
+		while ((n = rte_ring_dequeue_burst(tx[r], (void **)b, GEN_BURST, NULL)) > 0) {
+			recv += n;
+			rte_pktmbuf_free_bulk(b, n);
+		}
 	}
 
-	uint64_t drops = cnt_drops_total(&w->cnt);
-	if (drops)
-		cnt_dump_text(stderr, &w->cnt, NULL, 0);
-	double secs = (double)(t1 - t0) / (double)hz;
-	double wall_rate = (double)w->cnt.rx_pkts / secs;
-	/* The worker's own cost: cycles of the iterations that found work,
-	 * per message. On a 2-core machine the generator shares the machine
-	 * and may not keep the worker saturated; the busy-cycle figure is the
-	 * worker's capacity either way (partly filled bursts only make it
-	 * pessimistic), and the wall-clock rate is printed next to it. */
-	double ns_per_msg = (double)w->cnt.busy_cycles * 1e9 / (double)hz /
-			    (double)(w->cnt.rx_pkts ? w->cnt.rx_pkts : 1);
-	double busy = (double)w->cnt.busy_cycles /
-		      (double)(w->cnt.busy_cycles + w->cnt.idle_cycles + 1);
+	static struct cnt_core tot;
 
-	printf("{\"bench\":\"engine\",\"mode\":\"%s\",\"workers\":1,\"port\":\"net_ring\","
+	for (unsigned i = 0; i < nw; i++)
+		cnt_add(&tot, &w[i]->cnt);
+	uint64_t drops = cnt_drops_total(&tot);
+	if (drops)
+		cnt_dump_text(stderr, &tot, NULL, 0);
+	double secs = (double)(t1 - t0) / (double)hz;
+	double wall_rate = (double)tot.rx_pkts / secs;
+	/* A worker's own cost: cycles of the iterations that found work, per
+	 * message. On a 2-core machine the generator shares the machine and
+	 * may not keep the workers saturated; the busy-cycle figure is a
+	 * worker's capacity either way (partly filled bursts only make it
+	 * pessimistic), and the wall-clock rate of all workers is printed
+	 * next to it. */
+	double ns_per_msg = (double)tot.busy_cycles * 1e9 / (double)hz /
+			    (double)(tot.rx_pkts ? tot.rx_pkts : 1);
+	double busy = (double)tot.busy_cycles /
+		      (double)(tot.busy_cycles + tot.idle_cycles + 1);
+
+	printf("{\"bench\":\"engine\",\"mode\":\"%s\",\"workers\":%u,\"port\":\"net_ring\","
 	       "\"hugepages\":%s,\"seconds\":%.3f,\"msgs\":%" PRIu64 ",\"forwarded\":%" PRIu64
 	       ",\"drops\":%" PRIu64 ",\"msgs_per_sec_per_core\":%.0f,\"ns_per_msg\":%.1f,"
 	       "\"wall_msgs_per_sec\":%.0f,\"worker_busy_ratio\":%.4f,"
 	       "\"mix\":\"INVITE+SDP,100,180,200+SDP,ACK,BYE,200\"",
-	       mode, rte_eal_has_hugepages() ? "true" : "false", secs, w->cnt.rx_pkts,
-	       w->cnt.fwd_req + w->cnt.fwd_resp, drops, 1e9 / ns_per_msg, ns_per_msg,
+	       mode, nw, rte_eal_has_hugepages() ? "true" : "false", secs, tot.rx_pkts,
+	       tot.fwd_req + tot.fwd_resp, drops, 1e9 / ns_per_msg, ns_per_msg,
 	       wall_rate, busy);
-	if (sf) {
+	printf(",\"handoffs\":%" PRIu64 ",\"per_worker\":[", tot.handoff_out);
+	for (unsigned i = 0; i < nw; i++) {
+		const struct cnt_core *c = &w[i]->cnt;
+
+		printf("%s{\"lcore\":%u,\"msgs\":%" PRIu64 ",\"ns_per_msg\":%.1f,"
+		       "\"busy_ratio\":%.4f}", i ? "," : "", wl[i], c->rx_pkts,
+		       (double)c->busy_cycles * 1e9 / (double)hz /
+		       (double)(c->rx_pkts ? c->rx_pkts : 1),
+		       (double)c->busy_cycles / (double)(c->busy_cycles + c->idle_cycles + 1));
+	}
+	printf("]");
+	if (sf[0]) {
 		/* What one transaction costs in memory: its table entry with
 		 * its share of the bucket array and free stack, plus the two
 		 * mbufs it holds at most (the INVITE, the last response sent
 		 * upstream), each a whole pool element. */
-		const struct txn_table *t = sf->t;
+		const struct txn_table *t = sf[0]->t;
 		double entry = (double)sizeof(struct txn) + sizeof(uint32_t) +
 			       (double)(t->mask + 1) * sizeof(uint32_t) / (double)t->cap;
 		unsigned mbuf = mp->header_size + mp->elt_size + mp->trailer_size;
@@ -600,18 +688,19 @@ main(int argc, char **argv)
 		       "\"txn_mbuf_bytes\":%u,\"txn_capacity\":%u,\"txn_created\":%" PRIu64
 		       ",\"txn_completed\":%" PRIu64 ",\"txn_live_at_end\":%" PRIu64
 		       ",\"txn_resp_absorbed\":%" PRIu64 ",\"wait_ms\":%u",
-		       entry + 2.0 * mbuf, entry, mbuf, t->cap, w->cnt.txn_created,
-		       w->cnt.txn_completed, w->cnt.txn_live, w->cnt.txn_resp_absorbed,
-		       sf->conf.wait_ms);
+		       entry + 2.0 * mbuf, entry, mbuf, t->cap, tot.txn_created,
+		       tot.txn_completed, tot.txn_live, tot.txn_resp_absorbed,
+		       sf[0]->conf.wait_ms);
 	}
 	printf("}\n");
-	if (recv + drops != w->cnt.rx_pkts || gen_fail)
+	if (recv + drops != tot.rx_pkts || gen_fail)
 		fprintf(stderr, "siplb-bench: %" PRIu64 " in, %" PRIu64 " out, %" PRIu64
-			" dropped, %" PRIu64 " not enqueued\n", w->cnt.rx_pkts, recv, drops, gen_fail);
+			" dropped, %" PRIu64 " not enqueued\n", tot.rx_pkts, recv, drops, gen_fail);
 	(void)sent;
 	/* stateful: every INVITE must have made a transaction */
-	rc = drops || (stateful && w->cnt.txn_created == 0) ? 1 : 0;
-	sf_free(sf);
+	rc = drops || (stateful && tot.txn_created == 0) ? 1 : 0;
+	for (unsigned i = 0; i < nw; i++)
+		sf_free(sf[i]);
 	rte_eth_dev_stop((uint16_t)port);
 	rte_eal_cleanup();
 	return rc;
