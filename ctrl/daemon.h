@@ -56,7 +56,7 @@ struct daemon {
 	unsigned reloads;            /* successful reloads */
 	unsigned publishes;          /* snapshots published since start */
 	uint64_t probes_unsent;      /* health probes worker 0 never took */
-	int ctl_fd;                  /* control socket, -1 if none */
+	int ctl_fd;                  /* >= 0 once the control socket is open */
 	/* published snapshots the workers may still read, oldest first */
 	unsigned n_retired;
 	struct {

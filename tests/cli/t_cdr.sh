@@ -14,26 +14,8 @@ CDR=${SIPLB_CDR:?path of ctrl/siplb-cdr}
 PY=${PYTHON3:-python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-expect() { # NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1: $3"
-		passes=$((passes + 1))
-	else
-		echo "FAIL $1: expected '$2', got '$3'"
-		fails=$((fails + 1))
-	fi
-}
-expect_grep() { # NAME PATTERN FILE
-	if grep -qF -- "$2" "$3"; then
-		echo "ok   $1"
-		passes=$((passes + 1))
-	else
-		echo "FAIL $1: '$2' not in: $(head -c 400 "$3")"
-		fails=$((fails + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 cdr() { "$PY" "$CDR" "$@" >"$tmp/out" 2>"$tmp/err"; }
 # field CALL-ID KEY: a key of that call's CDR in $tmp/out (--json), or "none"
 field() {
@@ -246,5 +228,4 @@ cdr --help
 expect "--help: exit" 0 $?
 expect_grep "--help: mentions --open" "--open" "$tmp/out"
 
-echo "siplb-cdr: $passes passed, $fails failed"
-[ "$fails" = 0 ]
+finish

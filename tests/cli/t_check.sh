@@ -8,17 +8,8 @@ SIPLB=${SIPLB:?path of the siplb binary}
 SRC=${SIPLB_SRC:?source root}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-passes=0
-expect() { # NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1: $3"
-		passes=$((passes + 1))
-	else
-		echo "FAIL $1: expected $2, got $3"
-		fails=$((fails + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 n=0
 for f in "$SRC"/conf/*.conf; do
@@ -27,7 +18,7 @@ for f in "$SRC"/conf/*.conf; do
 	expect "--check $(basename "$f") output" "$f: ok" "$out"
 	n=$((n + 1))
 done
-[ "$n" -gt 0 ] || { echo "FAIL no config in conf/"; fails=$((fails + 1)); }
+[ "$n" -gt 0 ] || fail "no config in conf/"
 
 cat >"$tmp/bad.conf" <<'CONF'
 dpdk: { eal = [ "-l", "0-1" ]; };
@@ -67,5 +58,4 @@ else
 	echo "skip systemd-analyze: not installed"
 fi
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish

@@ -18,35 +18,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-fails=0
-passes=0
-expect() { # NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1: $3"
-		passes=$((passes + 1))
-	else
-		echo "FAIL $1: expected $2, got $3"
-		fails=$((fails + 1))
-	fi
-}
-expect_file() { # NAME EXPECTED-FILE ACTUAL-FILE: byte for byte
-	if cmp -s "$2" "$3"; then
-		echo "ok   $1"
-		passes=$((passes + 1))
-	else
-		echo "FAIL $1: expected $(od -c "$2" | head -3), got $(od -c "$3" | head -3)"
-		fails=$((fails + 1))
-	fi
-}
-expect_grep() { # NAME PATTERN FILE
-	if grep -qF -- "$2" "$3"; then
-		echo "ok   $1"
-		passes=$((passes + 1))
-	else
-		echo "FAIL $1: '$2' not in: $(head -c 300 "$3")"
-		fails=$((fails + 1))
-	fi
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 absent=$tmp/absent.sock
 sock=$tmp/ctl.sock
@@ -152,8 +125,7 @@ serve() { # ANSWER-FILE|-
 		[ -S "$sock" ] && return 0
 		sleep 0.1
 	done
-	echo "FAIL the fake daemon did not start"
-	fails=$((fails + 1))
+	fail "the fake daemon did not start"
 }
 served() { # wait for the fake daemon to finish (it bounds itself)
 	wait "$srv_pid" 2>/dev/null
@@ -248,5 +220,4 @@ expect "silent daemon: gave up after 1 s (900..3000 ms)" yes \
 	"$([ "$ms" -ge 900 ] && [ "$ms" -le 3000 ] && echo yes || echo "no, ${ms} ms")"
 expect_grep "silent daemon: says so" "no complete answer within 1s" "$tmp/err"
 
-echo "$passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish
