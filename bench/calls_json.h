@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The result line of siplb-bench calls --role uac, exposed for the unit
+ * tests (tests/unit/test_bench.c). The keys are a contract with
+ * bench/compare and bench/report.py: change them only with those.
+ */
+#ifndef SIPLB_BENCH_CALLS_JSON_H
+#define SIPLB_BENCH_CALLS_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+enum calls_lat {
+	CALLS_LAT_INVITE_180,
+	CALLS_LAT_INVITE_200,
+	CALLS_LAT_BYE_200,
+	CALLS_LAT_N,
+};
+
+struct calls_result {
+	const char *target;       /* "IP:PORT" as given */
+	double seconds;
+	uint64_t started, ok, failed, retrans;
+	double calls_per_sec, msgs_per_sec;
+	const struct hist *lat[CALLS_LAT_N]; /* NULL reads as empty */
+	bool search;              /* "search" is {"best_rate":..}, else null */
+	uint64_t best_rate;
+};
+
+/*
+ * Format r as one JSON line (with '\n') into buf of cap bytes. Returns the
+ * length written, or -1 if cap is too small. Latencies are milliseconds
+ * (3 decimals) read from the histograms; an empty one reads 0.
+ */
+int calls_json(char *buf, size_t cap, const struct calls_result *r);
+
+#endif
