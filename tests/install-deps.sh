@@ -13,6 +13,7 @@ PKGS=(
 	iproute2 ethtool iputils-ping kmod             # test network
 	nftables                                       # stateful tests: packet loss
 	python3                                        # test helpers
+	kamailio gnuplot-nox                           # benchmark comparison (bench/compare)
 )
 
 missing=()
