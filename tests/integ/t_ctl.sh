@@ -177,7 +177,7 @@ reload_refused() {
 	ctl_expect 1 reload
 	check "reload output ($1)" "contains '$2'" \
 		"$(head -c 300 "$WORK/ctl.out" "$WORK/ctl.err" | tr '\n' ' ')" \
-		"$(cat "$WORK/ctl.out" "$WORK/ctl.err" | grep -qF -- "$2" && echo 1 || echo 0)"
+		"$(grep -qF -- "$2" "$WORK/ctl.out" "$WORK/ctl.err" && echo 1 || echo 0)"
 	backends_is "after $1" "${good_set[@]}"
 }
 
