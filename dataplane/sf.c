@@ -34,7 +34,7 @@
 #define SF_F_CANCEL_SENT 0x08 /* our CANCEL went to the current try's backend */
 #define SF_F_2XX         0x10 /* completed by a 2xx */
 #define SF_F_ANSWERED    0x20 /* some backend responded (latency counted) */
-#define SF_NO_BACKEND    0xff /* txn.backend: the next hop is not a backend */
+#define SF_NO_BACKEND    0xffff /* txn.backend: the next hop is not a backend */
 
 /* Timer A doubles up to this while it retransmits our CANCEL (RFC 3261 T2). */
 #define SF_T2_MS 4000
@@ -431,7 +431,7 @@ sf_failover(struct sf *sf, struct txn *e, uint64_t *counter)
 	if (b < 0)
 		return false;
 	e->try_k++;
-	e->backend = (uint8_t)b;
+	e->backend = (uint16_t)b;
 	e->state = TXN_CALLING;
 	e->flags &= (uint8_t)~SF_F_CANCEL_SENT;
 	sf_set_tried(e, (unsigned)b);
@@ -553,7 +553,7 @@ sf_invite(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32_t
 	e->src_port = src_port;
 	e->dst_ip = res.dst_ip;
 	e->dst_port = res.dst_port;
-	e->backend = res.backend >= 0 ? (uint8_t)res.backend : SF_NO_BACKEND;
+	e->backend = res.backend >= 0 ? (uint16_t)res.backend : SF_NO_BACKEND;
 	if (res.picked)
 		e->flags |= SF_F_PICKED;
 	if (res.backend >= 0)

@@ -21,7 +21,7 @@
 #define TXN_PREFIX_LEN (sizeof(PX_BRANCH_PREFIX) - 1)
 
 _Static_assert(TXN_PREFIX_LEN + 16 + 2 == TXN_BRANCH_LEN, "TXN_BRANCH_LEN");
-_Static_assert(offsetof(struct txn, src_ip) + sizeof(uint32_t) <= 32,
+_Static_assert(offsetof(struct txn, backend) + sizeof(uint16_t) <= 32,
 	       "the lookup head must fit in the 32-byte alignment unit");
 _Static_assert(sizeof(((struct txn *)0)->tried) * 8 >= MGL_MAX_BACKENDS, "tried bitmap");
 _Static_assert(TXN_BRANCH_MAX <= UINT8_MAX && TXN_HOST_MAX <= UINT8_MAX, "key lengths");

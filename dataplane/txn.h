@@ -78,7 +78,7 @@ struct txn {
 	uint8_t state;          /* table sets TXN_CALLING on insert, TXN_FREE on delete;
 	                           worker moves it in between (enum txn_state) */
 	uint8_t try_k;          /* worker: current try k (0..TXN_TRY_MAX), in our branch */
-	uint8_t backend;        /* worker: backend index of the current try */
+	uint8_t pad;            /* unused */
 	uint8_t flags;          /* table sets TXN_F_* (0 on insert); the worker may
 	                           use the bits above them */
 	uint16_t port;          /* table: upstream top Via sent-by port, as parsed (0: absent) */
@@ -87,6 +87,7 @@ struct txn {
 	uint16_t best_status;   /* worker: best final status so far, 0 = none */
 	uint16_t src_port;      /* worker: upstream UDP source port, host order */
 	uint32_t src_ip;        /* worker: upstream IPv4 source, network order */
+	uint16_t backend;       /* worker: backend slot of the current try (0..255) */
 	/* key copies, read by txn_lookup_up and txn_insert: §17.2.3 matching */
 	char branch[TXN_BRANCH_MAX]; /* table: upstream top Via branch */
 	char host[TXN_HOST_MAX];     /* table: upstream top Via sent-by host */
