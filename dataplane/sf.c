@@ -622,19 +622,10 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 	struct cnt_core *c = &sf->w->cnt;
 	uint16_t st = msg->status;
 	struct px_res res;
-	struct txn *e = NULL;
 	bool passed = false; /* given to px, which counts it */
+	/* any try of h: responses of abandoned tries are handled too */
+	struct txn *e = txn_lookup_h(sf->t, h);
 
-	/* any try of h: txn_lookup_down wants the current one */
-	for (uint32_t i = sf->t->bucket[h & sf->t->mask]; i != 0;) {
-		struct txn *x = txn_at(sf->t, i - 1);
-
-		if (x->h == h) {
-			e = x;
-			break;
-		}
-		i = x->next;
-	}
 	if (e == NULL) /* its transaction ended: as a stateless proxy would */
 		goto stateless;
 	if (is_cancel) {

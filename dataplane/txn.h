@@ -262,6 +262,25 @@ txn_lookup_down(struct txn_table *t, uint64_t h, unsigned k)
 }
 
 /*
+ * The live entry with key h whatever its current try, or NULL: for a
+ * response whose try may have been abandoned, which the caller tells from
+ * e->try_k (the stateful layer still ACKs such a final, and passes a 2xx
+ * on). Owning worker; no allocation.
+ */
+static inline struct txn *
+txn_lookup_h(struct txn_table *t, uint64_t h)
+{
+	for (uint32_t i = t->bucket[h & t->mask]; i != 0;) {
+		struct txn *e = &t->ents[i - 1];
+
+		if (e->h == h)
+			return e;
+		i = e->next;
+	}
+	return NULL;
+}
+
+/*
  * Write our branch for (h, k): PX_BRANCH_PREFIX, 16 lowercase hex digits of
  * h, '.', the digit k (k <= TXN_TRY_MAX, asserted). Writes TXN_BRANCH_LEN
  * bytes to out, no NUL, and returns that length. Any thread.
