@@ -385,16 +385,19 @@ px_answer(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *v
 }
 
 enum px_act
-px_reply(struct cnt_core *cnt, const struct sip_msg *m, uint32_t src_ip, uint16_t src_port,
-	 uint16_t code, const char *reason, uint32_t retry_after, char *out,
-	 uint16_t out_cap, struct px_res *res)
+px_reply(struct cnt_core *cnt, const struct sip_msg *m, const struct sip_via *via,
+	 uint32_t src_ip, uint16_t src_port, uint16_t code, const char *reason,
+	 uint32_t retry_after, char *out, uint16_t out_cap, struct px_res *res)
 {
 	const struct sip_hdr *vh = sip_hdr_first(m, SIP_H_VIA);
-	struct sip_via via;
+	struct sip_via parsed;
 
-	if (vh == NULL || sip_via_parse(vh->value, &via, NULL) < 0)
-		return PX_DROP;
-	return px_answer(cnt, m, &via, src_ip, src_port, code, reason, retry_after, out,
+	if (via == NULL) {
+		if (vh == NULL || sip_via_parse(vh->value, &parsed, NULL) < 0)
+			return PX_DROP;
+		via = &parsed;
+	}
+	return px_answer(cnt, m, via, src_ip, src_port, code, reason, retry_after, out,
 			 out_cap, res);
 }
 

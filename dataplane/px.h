@@ -143,14 +143,16 @@ enum px_act px_msg(const struct px_conf *pc, struct cnt_core *cnt, const struct 
 int px_txn_key(const struct sip_msg *m, struct sip_via *via, uint64_t *h);
 
 /*
- * A response of ours to request m (RFC 3261 §8.2.6) from src_ip:src_port:
+ * A response of ours to request m (RFC 3261 §8.2.6) from src_ip:src_port,
+ * whose top Via the caller parsed into via (NULL: px parses it):
  * code and reason, To tag added except for 100 (the same tag for every
  * answer to a Call-ID, so retransmissions match), Retry-After when
  * retry_after > 0. Sets *res (destination: §18.2.2 / RFC 3581) and counts it
  * in cnt->reply. Returns PX_REPLY, or PX_DROP (not counted) for an ACK, a
  * request without a usable Via, or an answer that does not fit out_cap.
  */
-enum px_act px_reply(struct cnt_core *cnt, const struct sip_msg *m, uint32_t src_ip,
+enum px_act px_reply(struct cnt_core *cnt, const struct sip_msg *m,
+		     const struct sip_via *via, uint32_t src_ip,
 		     uint16_t src_port, uint16_t code, const char *reason, uint32_t retry_after,
 		     char *out, uint16_t out_cap, struct px_res *res);
 

@@ -186,10 +186,14 @@ sf_px(struct sf *sf, const struct sip_msg *m, uint32_t src_ip, uint16_t src_port
 	return act;
 }
 
-/* A response of ours to request m; kept in *keep when keep is not NULL. */
+/*
+ * A response of ours to request m, whose top Via is via (NULL: px parses
+ * it); kept in *keep when keep is not NULL.
+ */
 static void
-sf_reply(struct sf *sf, const struct sip_msg *m, uint32_t src_ip, uint16_t src_port,
-	 uint16_t code, const char *reason, uint32_t retry_after, struct rte_mbuf **keep)
+sf_reply(struct sf *sf, const struct sip_msg *m, const struct sip_via *via, uint32_t src_ip,
+	 uint16_t src_port, uint16_t code, const char *reason, uint32_t retry_after,
+	 struct rte_mbuf **keep)
 {
 	struct rte_mbuf *o;
 	struct px_res res;
@@ -198,7 +202,7 @@ sf_reply(struct sf *sf, const struct sip_msg *m, uint32_t src_ip, uint16_t src_p
 
 	if ((o = sf_alloc(sf, &out, &cap)) == NULL)
 		return;
-	if (px_reply(&sf->w->cnt, m, src_ip, src_port, code, reason, retry_after, out, cap,
+	if (px_reply(&sf->w->cnt, m, via, src_ip, src_port, code, reason, retry_after, out, cap,
 		     &res) != PX_REPLY) {
 		rte_pktmbuf_free(o);
 		return;
@@ -408,7 +412,8 @@ sf_final_local(struct sf *sf, struct txn *e, uint16_t code)
 	if (e->flags & SF_F_CANCELLED)
 		code = 487;
 	if (sf_invite_parse(e, &inv) == 0)
-		sf_reply(sf, &inv, e->src_ip, e->src_port, code, reason_of(code), 0, &e->final);
+		sf_reply(sf, &inv, NULL, e->src_ip, e->src_port, code, reason_of(code), 0,
+			 &e->final);
 	sf_complete(sf, e);
 }
 
@@ -525,14 +530,14 @@ sf_invite(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32_t
 		else if (e->last_prov)
 			wrk_resend(sf->w, e->last_prov, sf->now_tsc);
 		else if (e->state < TXN_COMPLETED)
-			sf_reply(sf, msg, src_ip, src_port, 100, "Trying", 0, NULL);
+			sf_reply(sf, msg, &via, src_ip, src_port, 100, "Trying", 0, NULL);
 		rte_pktmbuf_free(m);
 		return;
 	}
 	if (sf->t->n_free == 0) {
 		c->sip_req[SIP_M_INVITE]++;
 		c->txn_table_full++;
-		sf_reply(sf, msg, src_ip, src_port, 503, "Service Unavailable",
+		sf_reply(sf, msg, &via, src_ip, src_port, 503, "Service Unavailable",
 			 sf->conf.retry_after_s, NULL);
 		rte_pktmbuf_free(m);
 		return;
@@ -560,7 +565,7 @@ sf_invite(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32_t
 		sf_set_tried(e, (unsigned)res.backend);
 	e->invite = m;
 	/* §16.2 / §17.2.1: tell upstream at once that we have it */
-	sf_reply(sf, msg, src_ip, src_port, 100, "Trying", 0, NULL);
+	sf_reply(sf, msg, &via, src_ip, src_port, 100, "Trying", 0, NULL);
 	e->a_ms = sf->conf.t1_ms;
 	tmr_add(sf->wheel, &e->timer_a, sf->now_ms + e->a_ms);
 	tmr_add(sf->wheel, &e->timer_b, sf->now_ms + sf->conf.fr_ms);
@@ -589,7 +594,7 @@ sf_cancel_ack(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint
 	if (e && msg->method == SIP_M_CANCEL) {
 		/* §9.2 / §16.10: answered here; the backend gets our own */
 		c->sip_req[SIP_M_CANCEL]++;
-		sf_reply(sf, msg, src_ip, src_port, 200, "OK", 0, NULL);
+		sf_reply(sf, msg, &via, src_ip, src_port, 200, "OK", 0, NULL);
 		if (e->state < TXN_COMPLETED && !(e->flags & SF_F_CANCELLED)) {
 			c->txn_cancels++;
 			e->flags |= SF_F_CANCELLED;

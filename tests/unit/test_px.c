@@ -1030,7 +1030,7 @@ reply(struct fx *f, const struct sip_msg *m, uint16_t sport, uint16_t code,
 
 	memset(&f->res, 0, sizeof(f->res));
 	f->res.picked = true;
-	a = px_reply(&f->cnt, m, CLIENT, sport, code, reason, retry_after, f->out, cap,
+	a = px_reply(&f->cnt, m, NULL, CLIENT, sport, code, reason, retry_after, f->out, cap,
 		     &f->res);
 	f->out_len = a == PX_REPLY ? f->res.len : 0;
 	f->out[f->out_len] = '\0';
@@ -1407,7 +1407,7 @@ ack_of_our_final_absorbed(void **state)
 
 	/* a 503 of px_reply, then its ACK */
 	in = parse(INVITE("ad@x", "z9hG4bK-ad", ""), &m);
-	assert_int_equal(px_reply(&f->cnt, &m, CLIENT, 5060, 503, "Service Unavailable", 5,
+	assert_int_equal(px_reply(&f->cnt, &m, NULL, CLIENT, 5060, 503, "Service Unavailable", 5,
 				  f->out, sizeof(f->out) - 1, &f->res), PX_REPLY);
 	f->out_len = f->res.len;
 	f->out[f->out_len] = '\0';
