@@ -330,8 +330,6 @@ backend_add(struct daemon *d, const struct req *r, char *msg, size_t msz)
 	unsigned port = 5060, weight = 1;
 	struct cfg_backend b;
 	struct in_addr ia;
-	bool taken[CFG_MAX_BACKENDS] = { false };
-	int s;
 
 	if (r->argc < 4 || r->argc > 5) {
 		snprintf(msg, msz, "usage: backend add NAME ADDR[:PORT] [WEIGHT]");
@@ -377,29 +375,11 @@ backend_add(struct daemon *d, const struct req *r, char *msg, size_t msz)
 	b.addr = ia.s_addr;
 	b.port = (uint16_t)port;
 	b.weight = (uint16_t)weight;
-	for (unsigned i = 0; i < d->n_slots; i++)
-		taken[i] = d->slot[i].used;
 	/* the same rule as a reload: a never-used slot first */
-	if (d->n_slots < CFG_MAX_BACKENDS) {
-		s = (int)d->n_slots++;
-	} else {
-		for (s = 0; s < (int)d->n_slots && taken[s]; s++)
-			;
-		if (s == (int)d->n_slots) {
-			snprintf(msg, msz, "no free backend slot (%d in use)", CFG_MAX_BACKENDS);
-			return CTL_E_FAILED;
-		}
+	if (daemon_slot_add(d, &b, NULL) < 0) {
+		snprintf(msg, msz, "no free backend slot (%d in use)", CFG_MAX_BACKENDS);
+		return CTL_E_FAILED;
 	}
-	memset(&d->slot[s], 0, sizeof(d->slot[s]));
-	d->slot[s].used = true;
-	for (unsigned i = 0; i < d->n_wrk; i++)
-		d->slot[s].fwd_base += __atomic_load_n(&d->wrk[i]->cnt.fwd_backend[s],
-						       __ATOMIC_RELAXED);
-	d->slot[s].bk.addr = b.addr;
-	d->slot[s].bk.port = b.port;
-	d->slot[s].bk.weight = b.weight;
-	d->slot[s].bk.name_len = (uint16_t)strlen(b.name);
-	memcpy(d->slot[s].bk.name, b.name, d->slot[s].bk.name_len);
 	snprintf(msg, msz, "%s added: %s:%u weight %u", b.name, addr, port, weight);
 	return CTL_OK;
 }

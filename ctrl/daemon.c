@@ -4,6 +4,7 @@
  * reload (see daemon.h). Main lcore only.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,15 +13,15 @@
 #include "daemon.h"
 #include "tel.h"
 
-/* fwd_backend[s] summed over workers, as the workers count it. */
-static uint64_t
-raw_fwd(const struct daemon *d, unsigned s)
+uint64_t
+daemon_slot_sum(const struct daemon *d, size_t array, unsigned s)
 {
 	uint64_t v = 0;
 
 	for (unsigned i = 0; i < d->n_wrk; i++)
 		if (d->wrk[i])
-			v += __atomic_load_n(&d->wrk[i]->cnt.fwd_backend[s], __ATOMIC_RELAXED);
+			v += __atomic_load_n((const uint64_t *)((const char *)&d->wrk[i]->cnt +
+								array) + s, __ATOMIC_RELAXED);
 	return v;
 }
 
@@ -88,7 +89,7 @@ slot_alloc(struct daemon *d, const bool *taken)
 	if (d->n_slots < CFG_MAX_BACKENDS)
 		return (int)d->n_slots++;
 	for (unsigned s = 0; s < d->n_slots; s++)
-		if (!d->slot[s].used && !taken[s])
+		if (!d->slot[s].used && !(taken && taken[s]))
 			return (int)s;
 	return -1;
 }
@@ -102,6 +103,21 @@ slot_fill(struct slot *sl, const struct cfg_backend *b)
 	sl->bk.weight = b->weight;
 	sl->bk.name_len = (uint16_t)strlen(b->name);
 	memcpy(sl->bk.name, b->name, sl->bk.name_len);
+}
+
+int
+daemon_slot_add(struct daemon *d, const struct cfg_backend *b, const bool *taken)
+{
+	int s = slot_alloc(d, taken);
+
+	if (s < 0)
+		return -1;
+	memset(&d->slot[s], 0, sizeof(d->slot[s]));
+	d->slot[s].used = true;
+	d->slot[s].fwd_base = daemon_slot_sum(d, offsetof(struct cnt_core, fwd_backend),
+					      (unsigned)s);
+	slot_fill(&d->slot[s], b);
+	return s;
 }
 
 int
@@ -123,16 +139,12 @@ daemon_slots_from_cfg(struct daemon *d, const struct cfg *c, FILE *err)
 
 		if (s >= 0 && taken[s])
 			continue;
-		s = slot_alloc(d, taken);
+		s = daemon_slot_add(d, &c->backends[i], taken);
 		if (s < 0) {
 			fprintf(err, "%s: backends: no free backend slot for %s (%u in use)\n",
 				c->path, c->backends[i].name, CFG_MAX_BACKENDS);
 			return -ENOSPC;
 		}
-		memset(&d->slot[s], 0, sizeof(d->slot[s]));
-		d->slot[s].used = true;
-		d->slot[s].fwd_base = raw_fwd(d, (unsigned)s);
-		slot_fill(&d->slot[s], &c->backends[i]);
 		taken[s] = true;
 	}
 	for (unsigned s = 0; s < d->n_slots; s++)

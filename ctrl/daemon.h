@@ -105,6 +105,21 @@ uint64_t daemon_now_ms(void);
 /* Stateful mode's timers and codes as configured in c. */
 void daemon_sf_conf(const struct cfg *c, struct sf_conf *sc);
 
+/*
+ * A per-backend counter array of struct cnt_core (its offsetof, e.g.
+ * fwd_backend) at slot s, summed over the workers as they count it.
+ */
+uint64_t daemon_slot_sum(const struct daemon *d, size_t array, unsigned s);
+
+/*
+ * Put backend b in a slot: a never-used one first, so that a slot freed a
+ * moment ago (whose backend live transactions may still name) is reused only
+ * once all are handed out, and never one marked in taken (may be NULL).
+ * Its requests count from now. Returns the slot, or -1 when none is free.
+ * The caller publishes.
+ */
+int daemon_slot_add(struct daemon *d, const struct cfg_backend *b, const bool *taken);
+
 /* Slot of the backend named name, or -1. */
 int daemon_slot_by_name(const struct daemon *d, const char *name);
 

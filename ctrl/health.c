@@ -9,6 +9,7 @@
  * backend out of the Maglev table (only its calls move); up_after good
  * answers in a row bring it back. A change publishes a new snapshot.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,11 +33,7 @@ static struct hc hc[CFG_MAX_BACKENDS];
 static uint64_t
 fails(const struct daemon *d, unsigned s)
 {
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < d->n_wrk; i++)
-		v += __atomic_load_n(&d->wrk[i]->cnt.fail_backend[s], __ATOMIC_RELAXED);
-	return v;
+	return daemon_slot_sum(d, offsetof(struct cnt_core, fail_backend), s);
 }
 
 /* Build and queue the OPTIONS for slot s. */
