@@ -35,6 +35,7 @@
 #include "calls_json.h"
 #include "hist.h"
 #include "rate.h"
+#include "sv.h"
 
 #define CALLS_BATCH 64
 #define RX_BUF 4096
@@ -353,36 +354,6 @@ wb_u32(struct wb *b, uint32_t v)
 	wb_put(b, t + i, (size_t)(10 - i));
 }
 
-static const char hexd[] = "0123456789abcdef";
-
-static void
-put_hex(char *p, uint64_t v, unsigned digits)
-{
-	for (unsigned i = digits; i-- > 0; v >>= 4)
-		p[i] = hexd[v & 15];
-}
-
-static int
-get_hex(const char *p, unsigned digits, uint64_t *v)
-{
-	uint64_t r = 0;
-
-	for (unsigned i = 0; i < digits; i++) {
-		char c = p[i];
-		unsigned d;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else
-			return -1;
-		r = r << 4 | d;
-	}
-	*v = r;
-	return 0;
-}
-
 static bool
 ieq(const char *a, size_t alen, const char *lit)
 {
@@ -647,8 +618,8 @@ struct uac {
 static void
 call_id_hex(char *p, uint32_t slot, uint32_t gen)
 {
-	put_hex(p, slot, 8);
-	put_hex(p + 8, gen, 8);
+	sv_hex_put(p, slot, 8);
+	sv_hex_put(p + 8, gen, 8);
 }
 
 static void
@@ -982,7 +953,7 @@ uac_response(struct uac *u, const char *m, size_t len)
 	}
 	br += sizeof("branch=" BRANCH_MAGIC) - 1;
 	kind = br[ID_HEX];
-	if (get_hex(br, ID_HEX, &id) < 0) {
+	if (sv_hex_get(br, ID_HEX, &id) < 0) {
 		u->stray++;
 		return;
 	}
@@ -1057,7 +1028,7 @@ uac_setup(struct uac *u, const struct sockaddr_in *bind_sa, uint32_t n_calls)
 	snprintf(bind_s, sizeof(bind_s), "%s:%u", bind_ip, ntohs(bind_sa->sin_port));
 	/* Branches and tags differ from run to run: a stateful proxy may
 	 * still hold the last run's transactions. */
-	put_hex(run, (uint64_t)now_ns() ^ ((uint64_t)getpid() << 20), 8);
+	sv_hex_put(run, (uint64_t)now_ns() ^ ((uint64_t)getpid() << 20), 8);
 	run[8] = '\0';
 	snprintf(u->run, sizeof(u->run), "-%s", run);
 	snprintf(u->via_pre, sizeof(u->via_pre), "Via: SIP/2.0/UDP %s;branch=" BRANCH_MAGIC, bind_s);
@@ -1543,7 +1514,7 @@ uas_build(struct uas *s, const struct req *q, char *buf, size_t cap, unsigned co
 	struct wb b = { buf, 0, cap, false };
 	char tag[16];
 
-	put_hex(tag, key_of(q->callid, q->callid_len), 16);
+	sv_hex_put(tag, key_of(q->callid, q->callid_len), 16);
 	WB_LIT(&b, "SIP/2.0 ");
 	wb_u32(&b, code);
 	WB_LIT(&b, " ");

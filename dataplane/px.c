@@ -137,15 +137,6 @@ fmt_ip(char *p, uint32_t ip_be)
 	return n;
 }
 
-static void
-fmt_hex(char *p, uint64_t v, unsigned digits)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (unsigned i = 0; i < digits; i++)
-		p[i] = hx[(v >> (4 * (digits - 1 - i))) & 0xf];
-}
-
 static uint32_t
 crc_sv(struct sv v, uint32_t seed)
 {
@@ -222,7 +213,7 @@ px_local_tag(const struct sip_msg *m, char *out)
 {
 	const struct sip_hdr *cid = sip_hdr_first(m, SIP_H_CALL_ID);
 
-	fmt_hex(out, cid ? crc_sv(cid->value, 0x51b1b) : 0, PX_TAG_LEN);
+	sv_hex_put(out, cid ? crc_sv(cid->value, 0x51b1b) : 0, PX_TAG_LEN);
 }
 
 static int rport_pos(struct sv params, bool *has_eq);
@@ -701,7 +692,7 @@ px_request(const struct px_conf *pc, struct cnt_core *cnt, const struct sip_msg 
 			ed_add(&ed, top_off, 0, t, n + 2);
 		}
 	} else if ((t = ed_alloc(&ed, 18))) {
-		fmt_hex(t, opt && opt->via ? opt->h : px_branch_hash(m, &via), 16);
+		sv_hex_put(t, opt && opt->via ? opt->h : px_branch_hash(m, &via), 16);
 		t[16] = '\r';
 		t[17] = '\n';
 		ed_add(&ed, top_off, 0, pc->via, pc->via_len);

@@ -110,6 +110,41 @@ sv_from(struct sv v, uint16_t off)
 	return (struct sv){ v.p + off, (uint16_t)(v.len - off) };
 }
 
+/* Write v as `digits` lowercase hex digits (the low 4 x digits bits), no NUL. */
+static inline void
+sv_hex_put(char *p, uint64_t v, unsigned digits)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (unsigned i = digits; i-- > 0; v >>= 4)
+		p[i] = hx[v & 15];
+}
+
+/*
+ * Read `digits` lowercase hex digits at p (digits <= 16), as sv_hex_put
+ * writes them. Returns 0 and sets *v, or -1 at any other character.
+ */
+static inline int
+sv_hex_get(const char *p, unsigned digits, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	for (unsigned i = 0; i < digits; i++) {
+		char c = p[i];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else
+			return -1;
+		r = r << 4 | d;
+	}
+	*v = r;
+	return 0;
+}
+
 /*
  * Parse an unsigned decimal that fills the whole view.
  * Returns 0 and sets *out, or -1 if empty, non-digit, or above max.

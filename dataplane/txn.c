@@ -155,13 +155,11 @@ txn_table_drain(struct txn_table *t, void (*fn)(struct txn *e, void *arg), void 
 unsigned
 txn_branch_fmt(char *out, uint64_t h, unsigned k)
 {
-	static const char hx[] = "0123456789abcdef";
 	char *p = out + TXN_PREFIX_LEN;
 
 	assert(k <= TXN_TRY_MAX);
 	memcpy(out, PX_BRANCH_PREFIX, TXN_PREFIX_LEN);
-	for (unsigned i = 0; i < 16; i++)
-		p[i] = hx[(h >> (4 * (15 - i))) & 0xf];
+	sv_hex_put(p, h, 16);
 	p[16] = '.';
 	p[17] = (char)('0' + k);
 	return TXN_BRANCH_LEN;
@@ -175,20 +173,9 @@ txn_branch_parse(struct sv branch, uint64_t *h, unsigned *k)
 
 	/* Exactly what txn_branch_fmt writes, nothing more lenient: anything
 	 * else is a response to a stateless request or not ours at all. */
-	if (branch.len != TXN_BRANCH_LEN || memcmp(branch.p, PX_BRANCH_PREFIX, TXN_PREFIX_LEN) != 0)
+	if (branch.len != TXN_BRANCH_LEN ||
+	    memcmp(branch.p, PX_BRANCH_PREFIX, TXN_PREFIX_LEN) != 0 || sv_hex_get(p, 16, &v) < 0)
 		return -1;
-	for (unsigned i = 0; i < 16; i++) {
-		char c = p[i];
-		unsigned d;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else
-			return -1;
-		v = (v << 4) | d;
-	}
 	if (p[16] != '.' || p[17] < '0' || p[17] > '0' + TXN_TRY_MAX)
 		return -1;
 	*h = v;
