@@ -1085,41 +1085,6 @@ uac_setup(struct uac *u, const struct sockaddr_in *bind_sa, uint32_t n_calls)
 	return io_open(&u->io, bind_sa, false);
 }
 
-static void
-fmt_lat(char *buf, size_t cap, const char *name, const struct hist *h, bool last)
-{
-	static const struct hist empty;
-
-	if (!h)
-		h = &empty;
-	snprintf(buf, cap, "\"%s\":{\"p50\":%.3f,\"p99\":%.3f,\"p999\":%.3f}%s", name,
-		 (double)hist_pct(h, 0.5) / 1e6, (double)hist_pct(h, 0.99) / 1e6,
-		 (double)hist_pct(h, 0.999) / 1e6, last ? "" : ",");
-}
-
-int
-calls_json(char *buf, size_t cap, const struct calls_result *r)
-{
-	static const char *const names[CALLS_LAT_N] = { "invite_180", "invite_200", "bye_200" };
-	char lat[CALLS_LAT_N][160], search[64];
-	int n;
-
-	for (unsigned i = 0; i < CALLS_LAT_N; i++)
-		fmt_lat(lat[i], sizeof(lat[i]), names[i], r->lat[i], i == CALLS_LAT_N - 1);
-	if (r->search)
-		snprintf(search, sizeof(search), "{\"best_rate\":%" PRIu64 "}", r->best_rate);
-	else
-		snprintf(search, sizeof(search), "null");
-	n = snprintf(buf, cap,
-		     "{\"bench\":\"calls\",\"role\":\"uac\",\"target\":\"%s\",\"seconds\":%.3f,"
-		     "\"calls_started\":%" PRIu64 ",\"calls_ok\":%" PRIu64
-		     ",\"calls_failed\":%" PRIu64 ",\"calls_per_sec\":%.1f,\"msgs_per_sec\":%.1f,"
-		     "\"retransmissions\":%" PRIu64 ",\"lat_ms\":{%s%s%s},\"search\":%s}\n",
-		     r->target, r->seconds, r->started, r->ok, r->failed, r->calls_per_sec,
-		     r->msgs_per_sec, r->retrans, lat[0], lat[1], lat[2], search);
-	return n < 0 || (size_t)n >= cap ? -1 : n;
-}
-
 struct uac_opts {
 	uint64_t rate, calls, hold_ms, max_inflight;
 	double seconds;
@@ -1206,7 +1171,7 @@ uac_main(const struct sockaddr_in *bind_sa, struct uac *u, const struct uac_opts
 	struct rate rt = { 0 };
 	uint64_t t0_ms, next_progress, t_end = 0, best_ok = 0, best_msgs = 0;
 	double best_secs = 0;
-	char line[1024];
+	char line[8192];
 	int rc;
 
 	rc = uac_setup(u, bind_sa, (uint32_t)o->max_inflight);

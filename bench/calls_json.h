@@ -13,15 +13,20 @@
 
 #include "hist.h"
 
+/* JSON keys: invite_180, invite_200, bye_200, cancel_487, invite_err */
 enum calls_lat {
-	CALLS_LAT_INVITE_180,
-	CALLS_LAT_INVITE_200,
-	CALLS_LAT_BYE_200,
+	CALLS_LAT_INVITE_180,  /* INVITE first sent -> first 180 */
+	CALLS_LAT_INVITE_200,  /* INVITE first sent -> 2xx */
+	CALLS_LAT_BYE_200,     /* BYE first sent -> its 2xx */
+	CALLS_LAT_CANCEL_487,  /* --flow cancel: CANCEL first sent -> the INVITE's 487 */
+	CALLS_LAT_INVITE_ERR,  /* --flow 503: INVITE first sent -> the expected error final */
 	CALLS_LAT_N,
 };
 
 struct calls_result {
 	const char *target;       /* "IP:PORT" as given */
+	const char *flow;         /* "call", "cancel" or "503"; NULL reads "call" */
+	const char *port;         /* "udp", "af_packet", "af_xdp" or "memory"; NULL "udp" */
 	double seconds;
 	uint64_t started, ok, failed, retrans;
 	double calls_per_sec, msgs_per_sec;
