@@ -13,6 +13,11 @@
 
 #include "hist.h"
 
+/* Enough for any result line (the worst case is in test_bench.c). */
+#define CALLS_JSON_MAX 8192
+/* Most points a kind's "lat_cdf" curve has. */
+#define CALLS_CDF_POINTS 36
+
 /* JSON keys: invite_180, invite_200, bye_200, cancel_487, invite_err */
 enum calls_lat {
 	CALLS_LAT_INVITE_180,  /* INVITE first sent -> first 180 */
@@ -36,9 +41,18 @@ struct calls_result {
 };
 
 /*
- * Format r as one JSON line (with '\n') into buf of cap bytes. Returns the
- * length written, or -1 if cap is too small. Latencies are milliseconds
- * (3 decimals) read from the histograms; an empty one reads 0.
+ * Format r as one JSON line (with '\n') into buf of cap bytes: any result
+ * fits in CALLS_JSON_MAX. Returns the length written, or -1 if cap is too
+ * small (never a truncated line). Any thread; no allocation.
+ *
+ * "lat_ms": every kind, {"p50":,"p99":,"p999":} in milliseconds (3
+ * decimals) read from its histogram; an empty or NULL one reads 0.
+ * "lat_cdf": {"KIND":[[ms,fraction],...],...} for each kind with samples
+ * only (no samples: no key; none at all: {}): up to CALLS_CDF_POINTS points
+ * of its cumulative distribution (hist_cdf() at a fixed ladder of fractions
+ * from 0.001 to 0.99999 and 1), fraction being the exact share of that
+ * kind's samples at or below ms (within HIST_REL_ERR). Both coordinates
+ * strictly increase; the last point is the slowest sample, fraction 1.
  */
 int calls_json(char *buf, size_t cap, const struct calls_result *r);
 

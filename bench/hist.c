@@ -56,6 +56,19 @@ hist_merge(struct hist *dst, const struct hist *src)
 	dst->n += src->n;
 }
 
+/* The rank (1..n) of the p-quantile among n samples. */
+static uint64_t
+hist_rank(uint64_t n, double p)
+{
+	uint64_t rank = (uint64_t)ceil(p * (double)n);
+
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return rank;
+}
+
 uint64_t
 hist_pct(const struct hist *h, double p)
 {
@@ -63,15 +76,38 @@ hist_pct(const struct hist *h, double p)
 
 	if (h->n == 0)
 		return 0;
-	rank = (uint64_t)ceil(p * (double)h->n);
-	if (rank < 1)
-		rank = 1;
-	if (rank > h->n)
-		rank = h->n;
+	rank = hist_rank(h->n, p);
 	for (unsigned i = 0; i < HIST_BUCKETS; i++) {
 		sum += h->c[i];
 		if (sum >= rank)
 			return hist_value(i);
 	}
 	return hist_value(HIST_BUCKETS - 1);
+}
+
+unsigned
+hist_cdf(const struct hist *h, const double *fracs, unsigned n, uint64_t *ns, double *frac)
+{
+	uint64_t sum = 0;
+	unsigned i = 0, k = 0, out = 0;
+
+	if (h->n == 0)
+		return 0;
+	/* Buckets and fractions both ascend: walk them together. */
+	while (k < n && i < HIST_BUCKETS) {
+		uint64_t rank = hist_rank(h->n, fracs[k]);
+
+		if (sum + h->c[i] < rank) {
+			sum += h->c[i++];
+			continue;
+		}
+		sum += h->c[i];
+		ns[out] = hist_value(i);
+		frac[out++] = (double)sum / (double)h->n;
+		/* every further fraction whose sample is in this bucket */
+		while (k < n && hist_rank(h->n, fracs[k]) <= sum)
+			k++;
+		i++;
+	}
+	return out;
 }

@@ -41,4 +41,18 @@ void hist_merge(struct hist *dst, const struct hist *src);
  */
 uint64_t hist_pct(const struct hist *h, double p);
 
+/*
+ * Points of the cumulative distribution, for plots: for each of the n
+ * fractions (ascending, 0 < fracs[i] <= 1), the bucket holding the sample
+ * of rank ceil(fracs[i] * h->n), as ns[k] (its middle, within HIST_REL_ERR
+ * of every sample in it) and frac[k] (the exact fraction of samples in that
+ * bucket or below). Fractions that land in one bucket give one point, so
+ * both ns[] and frac[] strictly increase; a last fraction of 1 ends the
+ * points at the slowest sample's bucket with frac 1. Returns the number of
+ * points written (at most n), 0 if h is empty. One pass over the buckets:
+ * for the end of a run, not per sample.
+ */
+unsigned hist_cdf(const struct hist *h, const double *fracs, unsigned n, uint64_t *ns,
+		  double *frac);
+
 #endif

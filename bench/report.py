@@ -3,7 +3,9 @@
 """bench/compare's report: the raw steps (one JSON object a line) -> BASE.md
 (the side-by-side table, the ladder, the commands, the machine) and the
 plots BASE-throughput.{svg,png} and BASE-latency.{svg,png} through gnuplot
-(the scripts are kept as BASE-*.gp, with their data inline).
+(the scripts are kept as BASE-*.gp, with their data inline). The latency
+plot is the INVITE→200 distribution from the generator's "lat_cdf" curves;
+steps recorded before those existed get the percentile plot instead.
 
     bench/report.py RAW.json --out BASE [--no-plots]
 
@@ -79,6 +81,7 @@ def analyse(step, mode, step_s):
     r["passed"] = (started > 0 and r["fail_ratio"] < FAIL_MAX
                    and r["gen_rate"] >= 0.9 * step["offered"])
     r["lat"] = g.get("lat_ms") or {}
+    r["cdf"] = g.get("lat_cdf") or {}
 
     def cpu_ratio(key):
         db = a[key][0] - b[key][0]
@@ -191,6 +194,66 @@ def common_rate(by_side):
     return max(both) if both else None
 
 
+def cdf_curves(by_side):
+    """The INVITE→200 CDF curves to draw, as (side, row, own): each side at
+    the highest rate both passed (same load), and at its own highest
+    passing rate when that is another step (own True); without a common
+    rate, each side's best. Steps without "lat_cdf" give no curve."""
+    rate = common_rate(by_side)
+    curves = []
+    for s in SIDES:
+        rows = by_side.get(s, [])
+        at = next((r for r in rows if r["offered"] == rate), None) if rate else None
+        best = best_row(rows)
+        if at is not None and at["cdf"].get("invite_200"):
+            curves.append((s, at, False))
+        if best is not None and best is not at and best["cdf"].get("invite_200"):
+            curves.append((s, best, at is not None))
+    return rate, curves
+
+
+def plot_cdf(by_side, base, mode):
+    """The INVITE→200 distribution: the share of calls slower than each
+    latency, both axes logarithmic so the tail shows. A curve's slowest
+    call (share 0) is drawn on a line of its own at the bottom."""
+    rate, curves = cdf_curves(by_side)
+    tails = [1 - f for _, r, _ in curves for _, f in r["cdf"]["invite_200"] if f < 1]
+    low = min(tails) if tails else 0.1
+    decade = 10 ** math.floor(math.log10(low) + 1e-9)
+    zero = decade / 4
+    tics = ['"0 (slowest)" %g' % zero]
+    d = decade
+    while d <= 1.0001:
+        tics.append('"%s %%%%" %g' % (("%.6f" % (d * 100)).rstrip("0").rstrip("."), d))
+        d *= 10
+    g = ""
+    plot = []
+    for i, (s, r, own) in enumerate(curves):
+        g += "$cdf%d << EOD\n# %s %d calls/s offered: ms, fraction <= ms, drawn share slower\n" % (
+            i, s, r["offered"])
+        for ms, f in r["cdf"]["invite_200"]:
+            g += "%g %.9g %g\n" % (max(ms, 1e-4), f, 1 - f if f < 1 else zero)
+        g += "EOD\n"
+        colour = "#1b9e77" if s == "siplb" else "#d95f02"
+        what = "its highest passing rate" if own or rate is None else "both passed"
+        plot.append('$cdf%d using 1:3 with linespoints pt %d ps 0.6 lw 2 %slc rgb "%s" '
+                    'title "%s, %d calls/s offered (%s)"' % (
+                        i, (5 if s == "siplb" else 7) - own, "dt 2 " if own else "",
+                        colour, NAMES[s], r["offered"], what))
+    g += """
+set title "INVITE→200 latency, %s: share of calls slower than x"
+set logscale xy
+set grid
+set xlabel "INVITE→200 latency (ms)"
+set ylabel "calls slower (log scale)"
+set ytics (%s)
+set yrange [%g:1.5]
+set key top right
+plot %s
+""" % (mode, ", ".join(tics), zero / 1.5, ", \\\n     ".join(plot))
+    gnuplot(g, base, "latency")
+
+
 def cdf_block(rows, rate):
     """Datablock for the CDF: latency, nines (-log10(1-p)) per metric at
     the step of offered RATE (or the side's best passing step)."""
@@ -241,6 +304,9 @@ plot x title "offered" dt 2 lc rgb "gray", \\
 """ % (mode, int(top * 1.05), int(top * 1.05))
     gnuplot(thr, base, "throughput")
 
+    if cdf_curves(by_side)[1]:
+        plot_cdf(by_side, base, mode)
+        return
     lat = ""
     have_cdf = False
     rate = common_rate(by_side)
@@ -290,6 +356,33 @@ unset multiplot
 """ % (mode, "%d calls/s offered (the highest rate both passed)" % rate
        if rate else "each load balancer's highest passing rate")
     gnuplot(lat, base, "latency")
+
+
+def latency_text(by_side):
+    """What the latency plot shows, in the words of the report."""
+    rate, curves = cdf_curves(by_side)
+    if not curves:
+        return ("*Latency plot*: these steps' generator lines carry three "
+                "percentiles only (no `lat_cdf`): left, INVITE→200 and "
+                "BYE→200 p50, p99 and p99.9 on a scale of nines at %s; right, "
+                "INVITE→200 p50, p99 and p99.9 at every offered rate." % (
+                    "%d calls/s offered, the highest rate both passed" % rate
+                    if rate else "each load balancer's highest passing rate"))
+    own = ["%s %d" % (NAMES[s], r["offered"]) for s, r, o in curves if o]
+    t = ("*Latency plot*: the distribution of INVITE→200 latency over every "
+         "call of a step, read from the generator's histogram (buckets within "
+         "%.1f %%): for each latency on the x axis, the share of calls slower "
+         "than it, both axes logarithmic so the tail shows (1 %% is the p99, "
+         "0.1 %% the p99.9); each curve drops to the bottom line at its "
+         "slowest call. " % (100 * 0.5 / 64))
+    if rate:
+        t += "Solid: both load balancers at %d calls/s offered, the highest rate both passed" % rate
+        t += ("; dashed: a load balancer's own highest passing rate where that "
+              "is another step (%s calls/s offered)." % ", ".join(own)
+              if own else ", also each one's highest passing rate.")
+    else:
+        t += "No rate passed on both: each load balancer at its own highest passing rate."
+    return t
 
 
 def report(meta, lbs, by_side, base):
@@ -365,6 +458,8 @@ def report(meta, lbs, by_side, base):
     L.append("![throughput](%s-throughput.svg)" % name)
     L.append("")
     L.append("![latency](%s-latency.svg)" % name)
+    L.append("")
+    L.append(latency_text(by_side))
     L.append("")
     L.append("## Every step")
     L.append("")

@@ -59,6 +59,30 @@ for side in ("Kamailio", "siplb"):
 sys.exit(1 if bad else 0)
 PY
 
+# With siplb-bench calls as the generator, the latency plot is the
+# INVITE->200 CDF read from its "lat_cdf" curves: one curve (datablock
+# $cdfN in the kept gnuplot script) per load balancer, each of more than the
+# three points percentiles alone would give, and the report says so.
+python3 - "$base.md" "$base-latency.gp" <<'PY' || fails=$((fails + 1))
+import os, re, sys
+md = open(sys.argv[1], encoding="utf-8").read() if os.path.exists(sys.argv[1]) else ""
+if "(calls generator)" not in md:
+    print("SKIP  latency CDF: sipp stood in as the generator")
+    sys.exit(0)
+gp = open(sys.argv[2], encoding="utf-8").read() if os.path.exists(sys.argv[2]) else ""
+blocks = re.findall(r"^\$cdf\d+ << EOD\n# (\w+) .*?\n(.*?)^EOD$", gp, re.M | re.S)
+bad = 0
+for side in ("kamailio", "siplb"):
+    pts = [len([l for l in b.splitlines() if l.strip()]) for s, b in blocks if s == side]
+    ok = bool(pts) and min(pts) > 2
+    print("%s  latency CDF curve for %s: points %s" % ("PASS" if ok else "FAIL", side, pts))
+    bad += not ok
+ok = "the distribution of INVITE→200 latency" in md
+print("%s  report explains the CDF plot" % ("PASS" if ok else "FAIL"))
+bad += not ok
+sys.exit(1 if bad else 0)
+PY
+
 if [ "$fails" = 0 ]; then
 	echo "all checks passed"
 	exit 0
