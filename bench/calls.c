@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "calls.h"
+#include "calls_dp.h"
 #include "calls_json.h"
 #include "hist.h"
 #include "rate.h"
@@ -76,10 +77,16 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- batched socket I/O ---- */
+/* ---- batched I/O: kernel sockets, or a DPDK port (calls_dp.h) ---- */
+
+/* --port given: every io is an endpoint of the process's DPDK port */
+static bool dp_mode;
+static const char *port_name = "udp";
+#define CALLS_MAX_BINDS 16
 
 struct io {
-	int fd;
+	int fd;                 /* -1 on a DPDK port */
+	struct dp_ep *ep;       /* NULL on a socket */
 	unsigned n_tx;
 	uint64_t rx_msgs, tx_msgs, tx_drops;
 	struct mmsghdr rx[CALLS_BATCH];
@@ -118,6 +125,16 @@ io_open(struct io *io, const struct sockaddr_in *bind_sa, bool reuseport)
 {
 	int one = 1, buf = 8 << 20;
 
+	for (unsigned i = 0; i < CALLS_BATCH; i++) {
+		io->rx_iov[i] = (struct iovec){ io->rx_buf[i], RX_BUF - 1 };
+		io->tx_iov[i] = (struct iovec){ io->tx_buf[i], 0 };
+	}
+	io->n_tx = 0;
+	if (dp_mode) {
+		io->fd = -1;
+		io->ep = dp_ep_add(bind_sa);
+		return io->ep ? 0 : -EADDRINUSE;
+	}
 	io->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	if (io->fd < 0)
 		return -errno;
@@ -135,11 +152,6 @@ io_open(struct io *io, const struct sockaddr_in *bind_sa, bool reuseport)
 		close(io->fd);
 		return -e;
 	}
-	for (unsigned i = 0; i < CALLS_BATCH; i++) {
-		io->rx_iov[i] = (struct iovec){ io->rx_buf[i], RX_BUF - 1 };
-		io->tx_iov[i] = (struct iovec){ io->tx_buf[i], 0 };
-	}
-	io->n_tx = 0;
 	return 0;
 }
 
@@ -149,6 +161,13 @@ io_flush(struct io *io)
 	unsigned off = 0;
 	int tries = 0;
 
+	if (io->ep) {
+		off = dp_send(io->ep, io->tx_iov, io->tx_addr, io->n_tx);
+		io->tx_drops += io->n_tx - off;
+		io->tx_msgs += off;
+		io->n_tx = 0;
+		return;
+	}
 	while (off < io->n_tx) {
 		int n = sendmmsg(io->fd, io->tx + off, io->n_tx - off, 0);
 
@@ -210,6 +229,16 @@ io_recv(struct io *io)
 {
 	int n;
 
+	if (io->ep) {
+		unsigned lens[CALLS_BATCH], k;
+
+		dp_poll();
+		k = dp_recv(io->ep, io->rx_buf[0], RX_BUF, lens, io->rx_addr, CALLS_BATCH);
+		for (unsigned i = 0; i < k; i++)
+			io->rx[i].msg_len = lens[i];
+		io->rx_msgs += k;
+		return k;
+	}
 	for (unsigned i = 0; i < CALLS_BATCH; i++)
 		io->rx[i].msg_hdr = (struct msghdr){
 			.msg_name = &io->rx_addr[i],
@@ -229,6 +258,10 @@ io_wait(struct io *io)
 {
 	struct pollfd p = { .fd = io->fd, .events = POLLIN };
 
+	if (io->ep) {
+		dp_idle();
+		return;
+	}
 	poll(&p, 1, 1);
 }
 
@@ -566,16 +599,28 @@ enum call_state {
 	C_PROCEEDING, /* a provisional came: wait for the final */
 	C_HOLD,       /* 200 ACKed, BYE after --hold-ms */
 	C_BYEING,     /* BYE sent: Timer E retransmits */
+	/* --flow cancel only; kept last so one compare tells them apart */
+	C_CANCEL_HOLD, /* a provisional >100 came: CANCEL after --hold-ms */
+	C_CANCELLING,  /* CANCEL sent: Timer E retransmits it until its final */
+	C_CANCELLED,   /* the CANCEL's final came: wait for the INVITE's 487 */
+};
+
+/* What a call does after its INVITE, and what counts as its success. */
+enum call_flow {
+	FLOW_CALL,   /* 200, ACK, BYE, 200 */
+	FLOW_CANCEL, /* 180, CANCEL, 200 (CANCEL), 487 (INVITE), ACK */
+	FLOW_503,    /* an error final (>= 300), ACK */
 };
 
 struct call {
 	uint32_t gen;
 	uint8_t state;
 	bool got_180;
+	bool doomed;            /* ends failed however its BYE goes */
 	uint8_t route_len, contact_len, totag_len;
 	uint16_t phase;
 	uint32_t retx_ms;       /* current retransmission interval */
-	uint64_t t_start_ns;    /* the INVITE (or BYE) was first sent */
+	uint64_t t_start_ns;    /* the INVITE (or BYE, or CANCEL) was first sent */
 	uint64_t t_next_retx;   /* ms */
 	uint64_t t_deadline;    /* ms: Timer B / F */
 	uint64_t t_silence;     /* ms: fail if nothing heard until then */
@@ -602,6 +647,7 @@ struct uac {
 	struct sockaddr_in target;
 	const char *target_s;
 	uint64_t hold_ms;
+	enum call_flow flow;
 	uint64_t now_ms, now;
 	/* the INVITE template and where each call's id goes */
 	char inv[TX_BUF];
@@ -610,6 +656,9 @@ struct uac {
 	char via_pre[128], from_line_pre[128], to_pre[128], callid_post[96], ruri_target[96];
 	char run[10];   /* "-" + 8 hex: this run's, after each branch and tag */
 	uint64_t started, ok, failed, retrans, stray, unroutable;
+	/* the INVITEs' finals other than the 2xx of the plain flow, and the
+	 * 2xx that beat a CANCEL */
+	uint64_t fin_487, fin_500, fin_503, fin_other, fin_2xx, cancel_lost;
 	uint16_t cur_phase;
 	struct phase ph[MAX_PHASES];
 	struct hist lat[CALLS_LAT_N];
@@ -676,17 +725,24 @@ uac_send_in_dialog(struct uac *u, uint32_t slot, char kind)
 		io_tx_commit(&u->io, b.n, &c->dst);
 }
 
-/* The ACK of a non-2xx final (§17.1.1.3): the INVITE's branch, Request-URI
- * and destination, the response's To. */
+/*
+ * A request of the INVITE's transaction, with its branch, Request-URI,
+ * From, Call-ID, CSeq number and destination: the ACK of a non-2xx final
+ * (§17.1.1.3: the response's To, tag included) or the CANCEL (§9.1: the
+ * INVITE's To, no tag; no Route, as the INVITE had none). method "ACK" or
+ * "CANCEL".
+ */
 static void
-uac_send_ack_non2xx(struct uac *u, uint32_t slot, const char *totag, size_t totag_len)
+uac_send_on_invite(struct uac *u, uint32_t slot, const char *method, const char *totag,
+		   size_t totag_len)
 {
 	struct call *c = &u->calls[slot];
 	struct wb b = { io_tx_buf(&u->io), 0, TX_BUF, false };
 	char id[ID_HEX];
 
 	call_id_hex(id, slot, c->gen);
-	WB_LIT(&b, "ACK ");
+	wb_str(&b, method);
+	WB_LIT(&b, " ");
 	wb_str(&b, u->ruri_target);
 	WB_LIT(&b, " SIP/2.0\r\n");
 	wb_str(&b, u->via_pre);
@@ -705,9 +761,17 @@ uac_send_ack_non2xx(struct uac *u, uint32_t slot, const char *totag, size_t tota
 	WB_LIT(&b, "\r\nCall-ID: ");
 	wb_put(&b, id, ID_HEX);
 	wb_str(&b, u->callid_post);
-	WB_LIT(&b, "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n");
+	WB_LIT(&b, "CSeq: 1 ");
+	wb_str(&b, method);
+	WB_LIT(&b, "\r\nContent-Length: 0\r\n\r\n");
 	if (!b.over)
 		io_tx_commit(&u->io, b.n, &u->target);
+}
+
+static void
+uac_send_ack_non2xx(struct uac *u, uint32_t slot, const char *totag, size_t totag_len)
+{
+	uac_send_on_invite(u, slot, "ACK", totag, totag_len);
 }
 
 static void
@@ -746,12 +810,15 @@ uac_arm(struct uac *u, uint32_t slot)
 	switch (c->state) {
 	case C_INVITING:
 	case C_BYEING:
+	case C_CANCELLING:
 		due = min3(c->t_next_retx, c->t_deadline, c->t_silence);
 		break;
 	case C_PROCEEDING:
+	case C_CANCELLED:
 		due = c->t_deadline < c->t_silence ? c->t_deadline : c->t_silence;
 		break;
 	case C_HOLD:
+	case C_CANCEL_HOLD:
 		due = c->t_hold_end;
 		break;
 	default:
@@ -775,6 +842,39 @@ uac_bye(struct uac *u, uint32_t slot)
 	uac_arm(u, slot);
 }
 
+/* The CANCEL's client transaction (§9.1, §17.1.2): Timer E from T1
+ * doubling to T2, Timer F; and §9.1's 64*T1 for the INVITE's final after
+ * the CANCEL, which the same deadline covers. */
+static void
+uac_cancel(struct uac *u, uint32_t slot)
+{
+	struct call *c = &u->calls[slot];
+
+	c->state = C_CANCELLING;
+	c->t_start_ns = u->now;
+	c->retx_ms = T1_MS;
+	c->t_next_retx = u->now_ms + T1_MS;
+	c->t_deadline = u->now_ms + TIMER_B_MS;
+	c->t_silence = u->now_ms + SILENCE_MS;
+	uac_send_on_invite(u, slot, "CANCEL", NULL, 0);
+	uac_arm(u, slot);
+}
+
+/* A provisional >100 came: §9.1 allows the CANCEL from now on. */
+static void
+uac_cancel_hold(struct uac *u, uint32_t slot)
+{
+	struct call *c = &u->calls[slot];
+
+	if (u->hold_ms == 0) {
+		uac_cancel(u, slot);
+		return;
+	}
+	c->state = C_CANCEL_HOLD;
+	c->t_hold_end = u->now_ms + u->hold_ms;
+	uac_arm(u, slot);
+}
+
 static void
 uac_fire(void *ctx, uint32_t slot)
 {
@@ -784,6 +884,7 @@ uac_fire(void *ctx, uint32_t slot)
 	switch (c->state) {
 	case C_INVITING:
 	case C_BYEING:
+	case C_CANCELLING:
 		if (u->now_ms >= c->t_deadline || u->now_ms >= c->t_silence) {
 			uac_end(u, slot, false);
 			return;
@@ -791,19 +892,21 @@ uac_fire(void *ctx, uint32_t slot)
 		if (u->now_ms >= c->t_next_retx) {
 			/* §17.1.1.2 Timer A doubles without bound; §17.1.2.2
 			 * Timer E doubles up to T2 */
-			if (c->state == C_INVITING) {
+			if (c->state == C_INVITING)
 				uac_send_invite(u, slot);
-			} else {
+			else if (c->state == C_BYEING)
 				uac_send_in_dialog(u, slot, 'b');
-			}
+			else
+				uac_send_on_invite(u, slot, "CANCEL", NULL, 0);
 			u->retrans++;
 			c->retx_ms *= 2;
-			if (c->state == C_BYEING && c->retx_ms > T2_MS)
+			if (c->state != C_INVITING && c->retx_ms > T2_MS)
 				c->retx_ms = T2_MS;
 			c->t_next_retx = u->now_ms + c->retx_ms;
 		}
 		break;
 	case C_PROCEEDING:
+	case C_CANCELLED:
 		if (u->now_ms >= c->t_deadline || u->now_ms >= c->t_silence) {
 			uac_end(u, slot, false);
 			return;
@@ -811,6 +914,9 @@ uac_fire(void *ctx, uint32_t slot)
 		break;
 	case C_HOLD:
 		uac_bye(u, slot);
+		return;
+	case C_CANCEL_HOLD:
+		uac_cancel(u, slot);
 		return;
 	default:
 		return;
@@ -826,6 +932,7 @@ uac_start_call(struct uac *u)
 
 	c->state = C_INVITING;
 	c->got_180 = false;
+	c->doomed = false;
 	c->phase = u->cur_phase;
 	c->t_start_ns = u->now;
 	c->retx_ms = T1_MS;
@@ -927,6 +1034,128 @@ uac_dialog(struct call *c, const char *hdrs, const char *end)
 	return uri_addr(c->contact, c->contact_len, &c->dst);
 }
 
+/* The 2xx to our INVITE: ACK it, then BYE after --hold-ms. */
+static void
+uac_answered(struct uac *u, uint32_t slot, const char *hdrs, const char *end)
+{
+	struct call *c = &u->calls[slot];
+
+	if (uac_dialog(c, hdrs, end) < 0) {
+		u->unroutable++;
+		uac_end(u, slot, false);
+		return;
+	}
+	uac_send_in_dialog(u, slot, 'a');
+	if (u->hold_ms) {
+		c->state = C_HOLD;
+		c->t_hold_end = u->now_ms + u->hold_ms;
+		uac_arm(u, slot);
+	} else {
+		uac_bye(u, slot);
+	}
+}
+
+/* A 2xx where the flow wanted an error final, or a CANCEL that lost the
+ * race (§9.1): the dialog stands and the UAC must end it (§15), so ACK
+ * and BYE it as a plain call; the call counts as failed. */
+static void
+uac_2xx_unwanted(struct uac *u, uint32_t slot, const char *hdrs, const char *end)
+{
+	u->fin_2xx++;
+	if (u->flow == FLOW_CANCEL)
+		u->cancel_lost++;
+	u->calls[slot].doomed = true;
+	uac_answered(u, slot, hdrs, end);
+}
+
+/* ACK a non-2xx final with its To tag (§17.1.1.3). */
+static void
+uac_ack_final(struct uac *u, uint32_t slot, const char *hdrs, const char *end)
+{
+	const char *p = hdrs, *tag = NULL;
+	size_t tl = 0;
+	struct hline hl;
+	int r;
+
+	while ((r = hdr_next(&p, end, &hl)) != 0)
+		if (r > 0 && hl.h == H_TO)
+			tl = param_get(hl.val, hl.vlen, "tag", &tag);
+	uac_send_ack_non2xx(u, slot, tag, tl);
+}
+
+static void
+uac_count_final(struct uac *u, uint64_t code)
+{
+	if (code == 487)
+		u->fin_487++;
+	else if (code == 500)
+		u->fin_500++;
+	else if (code == 503)
+		u->fin_503++;
+	else
+		u->fin_other++;
+}
+
+/* Whether the response's CSeq method is CANCEL. */
+static bool
+cseq_is_cancel(const char *hdrs, const char *end)
+{
+	const char *p = hdrs, *v, *ve;
+	struct hline hl;
+	int r;
+
+	while ((r = hdr_next(&p, end, &hl)) != 0) {
+		if (r < 0 || hl.h != H_CSEQ)
+			continue;
+		v = hl.val;
+		ve = hl.val + hl.vlen;
+		while (v < ve && *v >= '0' && *v <= '9')
+			v++;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		return ve - v == 6 && memcmp(v, "CANCEL", 6) == 0;
+	}
+	return false;
+}
+
+/*
+ * A response on the INVITE's branch once the call is cancelling. The
+ * CANCEL's responses carry that branch too (§9.1), so the CSeq method
+ * tells them apart; it is parsed only here, off the plain flow's path.
+ * The call succeeds on the INVITE's 487 after a CANCEL went out.
+ */
+static void
+uac_cancel_response(struct uac *u, uint32_t slot, uint64_t code, const char *hdrs,
+		    const char *end)
+{
+	struct call *c = &u->calls[slot];
+
+	/* before the CANCEL is sent every response is the INVITE's */
+	if (c->state != C_CANCEL_HOLD && cseq_is_cancel(hdrs, end)) {
+		/* any final ends the CANCEL's retransmissions (§17.1.2.2);
+		 * the INVITE's final is still to come */
+		if (code >= 200 && c->state == C_CANCELLING) {
+			c->state = C_CANCELLED;
+			uac_arm(u, slot);
+		}
+		return;
+	}
+	if (code < 200)
+		return;
+	if (code < 300) {
+		uac_2xx_unwanted(u, slot, hdrs, end);
+		return;
+	}
+	uac_ack_final(u, slot, hdrs, end);
+	uac_count_final(u, code);
+	if (code == 487 && c->state != C_CANCEL_HOLD) {
+		hist_add(&u->lat[CALLS_LAT_CANCEL_487], u->now - c->t_start_ns);
+		uac_end(u, slot, true);
+	} else {
+		uac_end(u, slot, false);
+	}
+}
+
 static void
 uac_response(struct uac *u, const char *m, size_t len)
 {
@@ -966,6 +1195,10 @@ uac_response(struct uac *u, const char *m, size_t len)
 	c = &u->calls[slot];
 	c->t_silence = u->now_ms + SILENCE_MS;
 	if (kind == 'i') {
+		if (c->state >= C_CANCEL_HOLD) {
+			uac_cancel_response(u, slot, code, hdrs, end);
+			return;
+		}
 		if (code < 200) {
 			if (c->state != C_INVITING && c->state != C_PROCEEDING)
 				return;
@@ -974,45 +1207,44 @@ uac_response(struct uac *u, const char *m, size_t len)
 				c->got_180 = true;
 				hist_add(&u->lat[CALLS_LAT_INVITE_180], u->now - c->t_start_ns);
 			}
+			if (code > 100 && u->flow == FLOW_CANCEL) {
+				uac_cancel_hold(u, slot);
+				return;
+			}
 			uac_arm(u, slot);
 		} else if (code < 300) {
 			if (c->state == C_HOLD || c->state == C_BYEING) {
+				/* the 200 to a CANCEL that lost the race */
+				if (c->doomed && u->flow == FLOW_CANCEL && cseq_is_cancel(hdrs, end))
+					return;
 				/* a retransmitted 2xx: its ACK was lost (§13.2.2.4) */
 				uac_send_in_dialog(u, slot, 'a');
 				return;
 			}
 			if (c->state != C_INVITING && c->state != C_PROCEEDING)
 				return;
-			hist_add(&u->lat[CALLS_LAT_INVITE_200], u->now - c->t_start_ns);
-			if (uac_dialog(c, hdrs, end) < 0) {
-				u->unroutable++;
-				uac_end(u, slot, false);
+			if (u->flow != FLOW_CALL) {
+				/* a flow that wants no dialog still ends this one */
+				uac_2xx_unwanted(u, slot, hdrs, end);
 				return;
 			}
-			uac_send_in_dialog(u, slot, 'a');
-			if (u->hold_ms) {
-				c->state = C_HOLD;
-				c->t_hold_end = u->now_ms + u->hold_ms;
-				uac_arm(u, slot);
-			} else {
-				uac_bye(u, slot);
-			}
+			hist_add(&u->lat[CALLS_LAT_INVITE_200], u->now - c->t_start_ns);
+			uac_answered(u, slot, hdrs, end);
 		} else {
-			const char *p = hdrs, *tag = NULL;
-			size_t tl = 0;
-			struct hline hl;
-			int r;
-
-			while ((r = hdr_next(&p, end, &hl)) != 0)
-				if (r > 0 && hl.h == H_TO)
-					tl = param_get(hl.val, hl.vlen, "tag", &tag);
-			uac_send_ack_non2xx(u, slot, tag, tl);
-			if (c->state == C_INVITING || c->state == C_PROCEEDING)
+			uac_ack_final(u, slot, hdrs, end);
+			if (c->state != C_INVITING && c->state != C_PROCEEDING)
+				return;
+			uac_count_final(u, code);
+			if (u->flow == FLOW_503) {
+				hist_add(&u->lat[CALLS_LAT_INVITE_ERR], u->now - c->t_start_ns);
+				uac_end(u, slot, true);
+			} else {
 				uac_end(u, slot, false);
+			}
 		}
 	} else if (kind == 'b' && c->state == C_BYEING && code >= 200) {
 		hist_add(&u->lat[CALLS_LAT_BYE_200], u->now - c->t_start_ns);
-		uac_end(u, slot, code < 300);
+		uac_end(u, slot, code < 300 && !c->doomed);
 	}
 }
 
@@ -1089,7 +1321,10 @@ struct uac_opts {
 	uint64_t rate, calls, hold_ms, max_inflight;
 	double seconds;
 	bool search;
+	enum call_flow flow;
 };
+
+static unsigned co_step(void);
 
 /* One iteration: time, timers, new calls (at most `allow`), received
  * responses, flush. Returns the number of datagrams received. */
@@ -1113,7 +1348,7 @@ uac_step(struct uac *u, struct rate *rt, bool starting, uint64_t max_calls)
 	for (unsigned i = 0; i < n; i++)
 		uac_response(u, u->io.rx_buf[i], u->io.rx[i].msg_len);
 	io_flush(&u->io);
-	return n;
+	return n + co_step();
 }
 
 static void
@@ -1171,7 +1406,7 @@ uac_main(const struct sockaddr_in *bind_sa, struct uac *u, const struct uac_opts
 	struct rate rt = { 0 };
 	uint64_t t0_ms, next_progress, t_end = 0, best_ok = 0, best_msgs = 0;
 	double best_secs = 0;
-	char line[8192];
+	char line[CALLS_JSON_MAX];
 	int rc;
 
 	rc = uac_setup(u, bind_sa, (uint32_t)o->max_inflight);
@@ -1180,6 +1415,7 @@ uac_main(const struct sockaddr_in *bind_sa, struct uac *u, const struct uac_opts
 		return 2;
 	}
 	u->hold_ms = o->hold_ms;
+	u->flow = o->flow;
 	u->now = now_ns();
 	u->now_ms = u->now / 1000000;
 	t0_ms = u->now_ms;
@@ -1279,15 +1515,23 @@ uac_main(const struct sockaddr_in *bind_sa, struct uac *u, const struct uac_opts
 	}
 	uac_progress(u, t0_ms, rt.per_s);
 	res.target = u->target_s;
+	res.port = port_name;
+	res.flow = u->flow == FLOW_CANCEL ? "cancel" : u->flow == FLOW_503 ? "503" : "call";
 	res.started = u->started;
 	res.ok = u->ok;
 	res.failed = u->failed + (u->started - u->ok - u->failed);
 	res.retrans = u->retrans;
-	if (u->stray || u->unroutable || u->io.tx_drops)
+	if (u->stray || u->unroutable || u->io.tx_drops || u->cancel_lost)
 		fprintf(stderr,
 			"calls stray_responses=%" PRIu64 " unroutable=%" PRIu64 " tx_drops=%" PRIu64
-			"\n",
-			u->stray, u->unroutable, u->io.tx_drops);
+			" cancel_lost=%" PRIu64 "\n",
+			u->stray, u->unroutable, u->io.tx_drops, u->cancel_lost);
+	if (u->flow != FLOW_CALL || u->fin_487 + u->fin_500 + u->fin_503 + u->fin_other)
+		fprintf(stderr,
+			"calls flow=%s invite_finals 2xx=%" PRIu64 " 487=%" PRIu64 " 500=%" PRIu64
+			" 503=%" PRIu64 " other=%" PRIu64 "\n",
+			res.flow, u->flow == FLOW_CALL ? u->lat[CALLS_LAT_INVITE_200].n : u->fin_2xx,
+			u->fin_487, u->fin_500, u->fin_503, u->fin_other);
 	if (calls_json(line, sizeof(line), &res) > 0)
 		fputs(line, stdout);
 	fflush(stdout);
@@ -1683,13 +1927,21 @@ uas_request(struct uas *s, const char *m, size_t len, const struct sockaddr_in *
 		s->cancels++;
 		uas_reply(s, &q, from, 200, false, NULL);
 		/* §9.2: only an INVITE without its final is cancelled; its
-		 * 487 then waits for the ACK as any final does */
+		 * 487 then waits for the ACK as any final does. The 487 answers
+		 * the INVITE, so it takes the INVITE's Via, From, To and CSeq,
+		 * read back from the final it replaces: a stateful proxy's
+		 * CANCEL carries only its own Via (§16.10, §9.1). */
 		en = uas_lookup(s, key_of(q.callid, q.callid_len));
 		if (en && en->state == U_RINGING) {
-			size_t n = uas_build(s, &q, en->buf, UAS_BUF, 487, reason_of(487), true,
-					     "INVITE");
+			char tmp[UAS_BUF];
+			struct req fq;
+			size_t n = 0;
 
+			if (req_parse(en->buf, en->len, &fq) == 0)
+				n = uas_build(s, &fq, tmp, sizeof(tmp), 487, reason_of(487), true,
+					      "INVITE");
 			if (n) {
+				memcpy(en->buf, tmp, n);
 				en->len = (uint16_t)n;
 				uas_send_entry(s, en);
 				uas_answered(s, en);
@@ -1706,24 +1958,59 @@ uas_request(struct uas *s, const char *m, size_t len, const struct sockaddr_in *
 	}
 }
 
+/* One iteration: timers, received requests, flush. Returns how many
+ * datagrams came. */
+static unsigned
+uas_step(struct uas *s)
+{
+	unsigned n;
+
+	s->now_ms = now_ns() / 1000000;
+	wheel_run(&s->wheel, s->now_ms, uas_fire, s);
+	n = io_recv(&s->io);
+	for (unsigned i = 0; i < n; i++)
+		uas_request(s, s->io.rx_buf[i], s->io.rx[i].msg_len, &s->io.rx_addr[i]);
+	io_flush(&s->io);
+	return n;
+}
+
 static void *
 uas_loop(void *arg)
 {
 	struct uas *s = arg;
 
-	while (!quit) {
-		unsigned n;
-
-		s->now_ms = now_ns() / 1000000;
-		wheel_run(&s->wheel, s->now_ms, uas_fire, s);
-		n = io_recv(&s->io);
-		for (unsigned i = 0; i < n; i++)
-			uas_request(s, s->io.rx_buf[i], s->io.rx[i].msg_len, &s->io.rx_addr[i]);
-		io_flush(&s->io);
-		if (n == 0)
+	while (!quit)
+		if (uas_step(s) == 0)
 			io_wait(&s->io);
-	}
 	return NULL;
+}
+
+/* --port memory: the backends' responders, run by the UAC's loop. */
+static struct uas *co_uas;
+static unsigned n_co_uas;
+
+static unsigned
+co_step(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_co_uas; i++)
+		n += uas_step(&co_uas[i]);
+	return n;
+}
+
+/* On a DPDK port: every responder (one per --bind) in this one thread. */
+static void
+uas_loop_all(struct uas *s, unsigned n)
+{
+	while (!quit) {
+		unsigned got = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			got += uas_step(&s[i]);
+		if (got == 0)
+			dp_idle();
+	}
 }
 
 static int
@@ -1753,24 +2040,58 @@ uas_setup(struct uas *s, const struct uas_opts *o, bool reuseport)
 	return io_open(&s->io, &o->bind, reuseport);
 }
 
-static int
-uas_main(const struct uas_opts *o, unsigned threads, const char *bind_s)
+/* Add up n responders' counters into t, and free them. */
+static void
+uas_sum_free(struct uas *s, unsigned n, struct uas *t)
 {
-	struct uas *s = calloc(threads, sizeof(*s)), t = { 0 };
+	for (unsigned i = 0; i < n; i++) {
+		t->invites += s[i].invites;
+		t->acks += s[i].acks;
+		t->byes += s[i].byes;
+		t->cancels += s[i].cancels;
+		t->options += s[i].options;
+		t->other += s[i].other;
+		t->retrans += s[i].retrans;
+		t->invite_retrans += s[i].invite_retrans;
+		t->no_ack += s[i].no_ack;
+		t->untracked += s[i].untracked;
+		t->bad += s[i].bad;
+		t->io.rx_msgs += s[i].io.rx_msgs;
+		t->io.tx_msgs += s[i].io.tx_msgs;
+		t->io.tx_drops += s[i].io.tx_drops;
+		if (s[i].io.fd >= 0)
+			close(s[i].io.fd);
+		wheel_free(&s[i].wheel);
+		free(s[i].e);
+		free(s[i].free_stack);
+		free(s[i].idx);
+	}
+}
+
+/*
+ * n responders: on sockets, n threads on o[0]'s address (SO_REUSEPORT
+ * spreads the load); on a DPDK port, one per address o[0..n), all in this
+ * thread. Runs until SIGINT/SIGTERM, then prints one JSON line.
+ */
+static int
+uas_main(const struct uas_opts *o, unsigned n, const char *bind_s, const char *port)
+{
+	struct uas *s = calloc(n, sizeof(*s)), t = { 0 };
 	uint64_t t0 = now_ns();
+	unsigned threads = n;
 	double secs;
 	int rc;
 
 	if (!s)
 		return 2;
-	for (unsigned i = 0; i < threads; i++) {
-		rc = uas_setup(&s[i], o, threads > 1);
+	for (unsigned i = 0; i < n; i++) {
+		rc = uas_setup(&s[i], &o[dp_mode ? i : 0], !dp_mode && n > 1);
 		if (rc < 0) {
 			fprintf(stderr, "siplb-bench calls: uas on %s: %s\n", bind_s, strerror(-rc));
 			return 2;
 		}
 	}
-	for (unsigned i = 1; i < threads; i++)
+	for (unsigned i = 1; i < n && !dp_mode; i++)
 		if (pthread_create(&s[i].thread, NULL, uas_loop, &s[i]) != 0) {
 			fprintf(stderr, "siplb-bench calls: thread: %s\n", strerror(errno));
 			quit = 1;
@@ -1778,41 +2099,29 @@ uas_main(const struct uas_opts *o, unsigned threads, const char *bind_s)
 			break;
 		}
 	fprintf(stderr, "calls uas ready on %s\n", bind_s);
-	uas_loop(&s[0]);
-	for (unsigned i = 1; i < threads; i++)
-		pthread_join(s[i].thread, NULL);
-	for (unsigned i = 0; i < threads; i++) {
-		t.invites += s[i].invites;
-		t.acks += s[i].acks;
-		t.byes += s[i].byes;
-		t.cancels += s[i].cancels;
-		t.options += s[i].options;
-		t.other += s[i].other;
-		t.retrans += s[i].retrans;
-		t.invite_retrans += s[i].invite_retrans;
-		t.no_ack += s[i].no_ack;
-		t.untracked += s[i].untracked;
-		t.bad += s[i].bad;
-		t.io.rx_msgs += s[i].io.rx_msgs;
-		t.io.tx_msgs += s[i].io.tx_msgs;
-		t.io.tx_drops += s[i].io.tx_drops;
-		close(s[i].io.fd);
-		wheel_free(&s[i].wheel);
-		free(s[i].e);
-		free(s[i].free_stack);
-		free(s[i].idx);
+	if (dp_mode) {
+		uas_loop_all(s, n);
+		threads = 1;
+	} else {
+		uas_loop(&s[0]);
+		for (unsigned i = 1; i < threads; i++)
+			pthread_join(s[i].thread, NULL);
 	}
+	uas_sum_free(s, n, &t);
 	free(s);
 	secs = (double)(now_ns() - t0) / 1e9;
-	printf("{\"bench\":\"calls\",\"role\":\"uas\",\"bind\":\"%s\",\"threads\":%u,"
+	if (dp_mode)
+		dp_report();
+	printf("{\"bench\":\"calls\",\"role\":\"uas\",\"bind\":\"%s\",\"port\":\"%s\","
+	       "\"threads\":%u,"
 	       "\"seconds\":%.3f,\"invites\":%" PRIu64 ",\"acks\":%" PRIu64 ",\"byes\":%" PRIu64
 	       ",\"cancels\":%" PRIu64 ",\"options\":%" PRIu64 ",\"other\":%" PRIu64
 	       ",\"invite_retrans\":%" PRIu64 ",\"retransmissions\":%" PRIu64
 	       ",\"no_ack\":%" PRIu64 ",\"untracked\":%" PRIu64 ",\"malformed\":%" PRIu64
 	       ",\"msgs_rx\":%" PRIu64 ",\"msgs_tx\":%" PRIu64 ",\"tx_drops\":%" PRIu64
 	       ",\"msgs_per_sec\":%.1f}\n",
-	       bind_s, threads, secs, t.invites, t.acks, t.byes, t.cancels, t.options, t.other,
-	       t.invite_retrans, t.retrans, t.no_ack, t.untracked, t.bad, t.io.rx_msgs,
+	       bind_s, port, threads, secs, t.invites, t.acks, t.byes, t.cancels, t.options,
+	       t.other, t.invite_retrans, t.retrans, t.no_ack, t.untracked, t.bad, t.io.rx_msgs,
 	       t.io.tx_msgs, t.io.tx_drops, (double)(t.io.rx_msgs + t.io.tx_msgs) / secs);
 	fflush(stdout);
 	return 0;
@@ -1829,12 +2138,36 @@ calls_usage(FILE *f)
 		"       siplb-bench calls --role uac --target IP:PORT --bind IP:PORT\n"
 		"              [--rate R | --search] [--seconds S] [--calls N] [--hold-ms H]"
 		" [--max-inflight M]\n"
+		"              [--flow call|cancel|503]\n"
 		"uas: answers INVITE with 100, 180 and, --ring-ms later (default 0), 200 with SDP\n"
 		"     (or CODE); runs until SIGINT/SIGTERM, then prints one JSON line.\n"
 		"uac: calls at R calls/s (default 100) for S seconds (default 10) or N calls;\n"
 		"     --search ramps from R (default 100) x1.5 per 3 s step, then bisects, for\n"
 		"     the highest rate with < 0.1 %% failed calls (S then bounds the search,\n"
-		"     default 120). Progress each second on stderr, one JSON line on stdout.\n");
+		"     default 120). Progress each second on stderr, one JSON line on stdout.\n"
+		"flows (uac; a call is ok when it ends as its flow expects):\n"
+		"  call    INVITE, 100/180/200, ACK, BYE after H ms, its 200 (default).\n"
+		"  cancel  INVITE; once a provisional >100 came, CANCEL after H ms; ok on the\n"
+		"          INVITE's 487 (ACKed). The uas needs --ring-ms longer than that. A 2xx\n"
+		"          that beat the CANCEL is ACKed and BYEd and the call fails.\n"
+		"  503     for uas --answer 503: ok on any final >= 300 (ACKed): a stateless\n"
+		"          siplb passes the 503 on, a stateful one after failing over every\n"
+		"          backend sends the last one's (§16.7: 503 SHOULD read 500). A 2xx\n"
+		"          is ACKed and BYEd and the call fails. stderr counts finals by code.\n"
+		"ports (default: kernel UDP sockets, recvmmsg/sendmmsg):\n"
+		"  --port af_packet:IFACE | af_xdp:IFACE   a DPDK port on IFACE, which should\n"
+		"          have no kernel address: siplb-bench answers ARP for its --bind\n"
+		"          addresses (uas: --bind may be given up to 16 times, one responder\n"
+		"          each, all in one thread); the uac resolves --target first.\n"
+		"  --port memory [--mode stateless|stateful] [--backends N]   no kernel: siplb's\n"
+		"          worker runs in this process on a second lcore over an in-memory\n"
+		"          port, with N responders (default 2, answering as --answer and\n"
+		"          --ring-ms say) in the caller's thread; addresses are fixed (" DP_MEM_UAC "\n"
+		"          -> " DP_MEM_LB " -> 198.18.0.21.. ). stderr adds the worker's\n"
+		"          counters: busy ns per message, drops, transactions.\n"
+		"  -- EAL...   DPDK EAL arguments instead of the defaults (no PCI, no\n"
+		"          hugepages unless 512 are free, lcores on the CPUs this process may\n"
+		"          use, --vdev from --port).\n");
 }
 
 static int
@@ -1867,10 +2200,20 @@ calls_main(int argc, char **argv)
 		{ "calls", required_argument, NULL, 'n' },
 		{ "hold-ms", required_argument, NULL, 'H' },
 		{ "max-inflight", required_argument, NULL, 'm' },
+		{ "flow", required_argument, NULL, 'f' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "mode", required_argument, NULL, 'M' },
+		{ "backends", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *role = NULL, *bind_s = NULL, *target_s = NULL;
+	const char *role = NULL, *bind_s = NULL, *target_s = NULL, *port = NULL;
+	const char *binds[CALLS_MAX_BINDS];
+	char binds_s[CALLS_MAX_BINDS * 24] = "", mem_be[DP_LB_MAX_BACKENDS][24];
+	unsigned n_binds = 0;
+	struct dp_lb_opts lbo = { .stateful = false, .backends = 2 };
+	char **eal_argv = NULL;
+	int eal_argc = 0;
 	struct uac_opts uo = { .rate = 0, .max_inflight = 65536, .seconds = 0 };
 	struct uas_opts so = { .code = 200 };
 	uint64_t v = 0, threads = 1, code = 200;
@@ -1879,11 +2222,34 @@ calls_main(int argc, char **argv)
 	int opt, rc;
 	bool bad = false;
 
+	/* after "--": EAL arguments for --port, replacing the defaults */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			eal_argv = argv + i;
+			eal_argc = argc - i;
+			argc = i;
+			break;
+		}
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'r': role = optarg; break;
-		case 'b': bind_s = optarg; break;
+		case 'b':
+			bind_s = optarg;
+			if (n_binds == CALLS_MAX_BINDS)
+				bad = true;
+			else
+				binds[n_binds++] = optarg;
+			break;
+		case 'P': port = optarg; break;
+		case 'M':
+			lbo.stateful = strcmp(optarg, "stateful") == 0;
+			bad |= !lbo.stateful && strcmp(optarg, "stateless") != 0;
+			break;
+		case 'B':
+			bad |= num_arg(optarg, 1, DP_LB_MAX_BACKENDS, &v) < 0;
+			lbo.backends = (unsigned)v;
+			break;
 		case 't': target_s = optarg; break;
 		case 'a': bad |= num_arg(optarg, 200, 699, &code) < 0; break;
 		case 'g': bad |= num_arg(optarg, 0, 3600000, &so.ring_ms) < 0; break;
@@ -1897,20 +2263,66 @@ calls_main(int argc, char **argv)
 		case 'n': bad |= num_arg(optarg, 1, UINT32_MAX, &uo.calls) < 0; break;
 		case 'H': bad |= num_arg(optarg, 0, 3600000, &uo.hold_ms) < 0; break;
 		case 'm': bad |= num_arg(optarg, 1, 1 << 24, &uo.max_inflight) < 0; break;
+		case 'f':
+			if (strcmp(optarg, "call") == 0)
+				uo.flow = FLOW_CALL;
+			else if (strcmp(optarg, "cancel") == 0)
+				uo.flow = FLOW_CANCEL;
+			else if (strcmp(optarg, "503") == 0)
+				uo.flow = FLOW_503;
+			else
+				bad = true;
+			break;
 		case 'h': calls_usage(stdout); return 0;
 		default: bad = true;
 		}
 	}
-	if (bad || optind != argc || !role || !bind_s || parse_addr(bind_s, &bind_sa) < 0) {
+	if (port && strcmp(port, "memory") == 0) {
+		/* siplb and its backends in this process, at fixed addresses */
+		if (role && strcmp(role, "uac") != 0)
+			bad = true;
+		role = "uac";
+		if (!bind_s)
+			bind_s = DP_MEM_UAC;
+		if (!target_s)
+			target_s = DP_MEM_LB;
+	}
+	if (bad || optind != argc || !role || !bind_s || parse_addr(bind_s, &bind_sa) < 0 ||
+	    (n_binds > 1 && (!port || strcmp(role, "uas") != 0)) || (port && threads > 1) ||
+	    (eal_argc && !port)) {
 		calls_usage(stderr);
 		return 2;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (port) {
+		if (dp_open(port, &lbo, eal_argc, eal_argv) < 0)
+			return 2;
+		dp_mode = true;
+		port_name = strcmp(port, "memory") == 0 ? "memory" :
+			    strncmp(port, "af_xdp:", 7) == 0 ? "af_xdp" : "af_packet";
+	}
 	if (strcmp(role, "uas") == 0) {
-		so.bind = bind_sa;
-		so.code = (unsigned)code;
-		return uas_main(&so, (unsigned)threads, bind_s);
+		struct uas_opts *o = calloc(n_binds, sizeof(*o));
+		size_t off = 0;
+
+		if (!o)
+			return 2;
+		for (unsigned i = 0; i < n_binds; i++) {
+			o[i] = so;
+			o[i].code = (unsigned)code;
+			if (parse_addr(binds[i], &o[i].bind) < 0) {
+				calls_usage(stderr);
+				return 2;
+			}
+			off += (size_t)snprintf(binds_s + off, sizeof(binds_s) - off, "%s%s",
+						i ? "," : "", binds[i]);
+		}
+		rc = uas_main(o, dp_mode ? n_binds : (unsigned)threads, binds_s, port_name);
+		free(o);
+		if (dp_mode)
+			dp_close();
+		return rc;
 	}
 	if (strcmp(role, "uac") != 0 || !target_s || parse_addr(target_s, &target_sa) < 0) {
 		calls_usage(stderr);
@@ -1920,6 +2332,42 @@ calls_main(int argc, char **argv)
 		uo.seconds = uo.search ? 120 : (uo.calls ? 86400 : 10);
 	if (!uo.search && uo.rate == 0)
 		uo.rate = 100;
+	if (port && strcmp(port, "memory") == 0) {
+		/* the backends' responders, stepped by the UAC's loop */
+		struct uas_opts *o = calloc(lbo.backends, sizeof(*o));
+
+		co_uas = calloc(lbo.backends, sizeof(*co_uas));
+		if (!o || !co_uas)
+			return 2;
+		for (unsigned i = 0; i < lbo.backends; i++) {
+			snprintf(mem_be[i], sizeof(mem_be[i]), DP_MEM_BACKEND_FMT,
+				 DP_MEM_BACKEND_BASE + i);
+			o[i] = so;
+			o[i].code = (unsigned)code;
+			parse_addr(mem_be[i], &o[i].bind);
+			if ((rc = uas_setup(&co_uas[i], &o[i], false)) < 0) {
+				fprintf(stderr, "siplb-bench calls: uas %s: %s\n", mem_be[i],
+					strerror(-rc));
+				return 2;
+			}
+		}
+		n_co_uas = lbo.backends;
+		fprintf(stderr, "calls --port memory: uac %s -> siplb %s (%s, one worker on lcore"
+			" 1) -> %u responders at %s..\n", bind_s, target_s,
+			lbo.stateful ? "stateful" : "stateless", lbo.backends, mem_be[0]);
+	} else if (port) {
+		/* our address on the link, and the target's MAC before the
+		 * first INVITE: a first burst into an unresolved next hop
+		 * would measure ARP, not SIP */
+		if (dp_ep_add(&bind_sa) == NULL)
+			return 2;
+		if (dp_resolve(target_sa.sin_addr.s_addr, 3000) < 0) {
+			fprintf(stderr, "siplb-bench calls: no ARP answer from %s on %s\n", target_s,
+				port);
+			dp_close();
+			return 2;
+		}
+	}
 	{
 		struct uac *u = calloc(1, sizeof(*u));
 
@@ -1929,6 +2377,20 @@ calls_main(int argc, char **argv)
 		u->target_s = target_s;
 		rc = uac_main(&bind_sa, u, &uo);
 		free(u);
+	}
+	if (n_co_uas) {
+		struct uas t = { 0 };
+
+		uas_sum_free(co_uas, n_co_uas, &t);
+		fprintf(stderr, "calls responders invites=%" PRIu64 " acks=%" PRIu64 " byes=%" PRIu64
+			" cancels=%" PRIu64 " retransmissions=%" PRIu64 " no_ack=%" PRIu64 "\n",
+			t.invites, t.acks, t.byes, t.cancels, t.retrans, t.no_ack);
+		free(co_uas);
+		n_co_uas = 0;
+	}
+	if (dp_mode) {
+		dp_report();
+		dp_close();
 	}
 	return rc;
 }

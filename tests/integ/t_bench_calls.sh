@@ -6,7 +6,18 @@
 #     ACK and BYE follow siplb's Record-Route), JSON sane, both backends used.
 #  2. The same uac straight to be1 (no siplb, no Record-Route: ACK and BYE
 #     to the Contact).
-#  3. For the record, not asserted (speed is a benchmark figure): sipp's
+#  3. The other flows (--flow), FLOW_CALLS calls at FLOW_RATE calls/s each:
+#     a. cancel straight to be1 (uas --ring-ms 2000, so the INVITE still
+#        rings): every call ends on the INVITE's 487 after its CANCEL; the
+#        uas saw one CANCEL and one ACK (the 487's) per INVITE, no BYE;
+#     b. the same through siplb stateless (conf/demo.conf, be1 and be2);
+#     c. 503 through siplb stateless, be1 and be2 --answer 503: every call
+#        ends on the 503 siplb passes on, ACKed (one ACK per INVITE at the
+#        backends), no BYE;
+#     d. cancel through siplb stateful (conf/stateful.conf, be1..be3): siplb
+#        answers the CANCEL itself and relays it; the backends still see one
+#        CANCEL and one ACK (siplb's, hop by hop) per INVITE.
+#  4. For the record, not asserted (speed is a benchmark figure): sipp's
 #     uac.xml against one siplb-bench uas at rising rates, its best achieved
 #     rate with 0 failed calls, and siplb-bench uac --search against the
 #     same uas; both printed.
@@ -17,12 +28,16 @@ set -euo pipefail
 BENCH=${SIPLB_BENCH:-$(dirname "$SIPLB")/bench/siplb-bench}
 RATE=${RATE:-2000}
 SECS=${SECS:-5}
+FLOW_CALLS=${FLOW_CALLS:-2000}
+FLOW_RATE=${FLOW_RATE:-1000}
 [ -x "$BENCH" ] || die "siplb-bench not found: $BENCH (set SIPLB_BENCH)"
 
-# bench_uas HOST: a siplb-bench uas on HOST:5060, JSON to $WORK/HOST.json.
+# bench_uas HOST [ARGS...]: a siplb-bench uas on HOST:5060 (more uas
+# options in ARGS), JSON to $WORK/HOST.json.
 bench_uas() {
 	local h=$1
-	nsx "$h" "$BENCH" calls --role uas --bind "${BE_IP[$h]}:5060" \
+	shift
+	nsx "$h" "$BENCH" calls --role uas --bind "${BE_IP[$h]}:5060" "$@" \
 		>"$WORK/$h.json" 2>"$WORK/$h.uas.err" </dev/null &
 	uas_wait_bound "$h"
 }
@@ -85,7 +100,60 @@ check("INVITEs at the backends == calls", started, invites, invites == started)
 EOF
 }
 
-net_up be1 be2
+# check_flow NAME FLOW CALLS UAS_JSON...: a --flow cancel or 503 run of
+# --calls CALLS: all started and ok, the flow's latency measured and no
+# dialog latency; at the uas, the INVITEs sum to CALLS, each INVITE got its
+# ACK (of the 487 / 503) and, for cancel, its CANCEL; no BYE anywhere.
+check_flow() {
+	local name=$1 flow=$2 calls=$3
+	shift 3
+	eq "siplb-bench uac ($name) exit status" 0 "$UAC_RC"
+	py_checks "$WORK/$name.json" "$flow" "$calls" "$WORK/$name.err" "$@" <<'EOF'
+import json, re
+flow, calls = sys.argv[2], int(sys.argv[3])
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+check("JSON lines printed", 1, len(lines), len(lines) == 1)
+r = json.loads(lines[-1])
+check("flow", flow, r.get("flow"), r.get("flow") == flow)
+check("calls started", calls, r["calls_started"], r["calls_started"] == calls)
+check("calls_ok", calls, r["calls_ok"], r["calls_ok"] == calls)
+check("calls_failed", 0, r["calls_failed"], r["calls_failed"] == 0)
+want = "cancel_487" if flow == "cancel" else "invite_err"
+lat = r["lat_ms"]
+check("%s p50 > 0" % want, "> 0", lat[want]["p50"], lat[want]["p50"] > 0)
+order = lat[want]["p50"] <= lat[want]["p99"] <= lat[want]["p999"]
+check("%s p50 <= p99 <= p99.9" % want, "yes", order, order)
+if flow == "cancel":
+    check("invite_180 p50 > 0 (the CANCEL waits for it)", "> 0",
+          lat["invite_180"]["p50"], lat["invite_180"]["p50"] > 0)
+busy = [k for k in ("invite_200", "bye_200") if lat[k]["p999"] != 0]
+check("no dialog latencies", "none", busy or "none", not busy)
+# stderr: the INVITEs' finals by code
+fin = [l.strip() for l in open(sys.argv[4]) if "invite_finals" in l]
+counts = dict(re.findall(r"(\w+)=(\d+)", fin[-1])) if fin else {}
+if flow == "cancel":
+    check("487 finals on stderr", calls, counts.get("487"), counts.get("487") == str(calls))
+else:
+    n = sum(int(counts.get(k, 0)) for k in ("487", "500", "503", "other"))
+    check("error finals on stderr (%s)" % (fin[-1] if fin else "-"), calls, n, n == calls)
+check("2xx finals on stderr", 0, counts.get("2xx"), counts.get("2xx") == "0")
+invites = 0
+for f in sys.argv[5:]:
+    u = json.loads([l for l in open(f) if l.startswith("{")][-1])
+    n = f.rsplit("/", 1)[-1]
+    check("INVITEs at %s" % n, "> 0", u["invites"], u["invites"] > 0)
+    check("ACKs == INVITEs at %s" % n, u["invites"], u["acks"], u["acks"] == u["invites"])
+    if flow == "cancel":
+        check("CANCELs == INVITEs at %s" % n, u["invites"], u["cancels"],
+              u["cancels"] == u["invites"])
+    check("BYEs at %s" % n, 0, u["byes"], u["byes"] == 0)
+    check("no_ack at %s" % n, 0, u["no_ack"], u["no_ack"] == 0)
+    invites += u["invites"]
+check("INVITEs at the backends == calls", calls, invites, invites == calls)
+EOF
+}
+
+net_up be1 be2 be3
 
 # ---- 1. through siplb
 bench_uas be1
@@ -101,6 +169,24 @@ calls=$(jget "$(cat "$WORK/via_lb.json")" calls_started)
 # ACK and BYE came through siplb (Route), not to the backends directly
 ge "siplb fwd_req (INVITE+ACK+BYE per call)" $((3 * calls)) "$(delta fwd_req)"
 ge "siplb fwd_resp (100+180+200+200 per call)" $((4 * calls)) "$(delta fwd_resp)"
+
+# ---- 3b. cancel through siplb stateless
+bench_uas be1 --ring-ms 2000
+bench_uas be2 --ring-ms 2000
+log "siplb-bench uac --flow cancel -> siplb: $FLOW_CALLS calls at $FLOW_RATE calls/s"
+bench_uac cancel_lb "$LB_IP:5060" --flow cancel --rate "$FLOW_RATE" --calls "$FLOW_CALLS"
+uas_stop be1 be2
+check_flow cancel_lb cancel "$FLOW_CALLS" "$WORK/be1.json" "$WORK/be2.json"
+
+# ---- 3c. 503 through siplb stateless: the backends' 503s passed on
+bench_uas be1 --answer 503
+bench_uas be2 --answer 503
+log "siplb-bench uac --flow 503 -> siplb: $FLOW_CALLS calls at $FLOW_RATE calls/s"
+bench_uac e503_lb "$LB_IP:5060" --flow 503 --rate "$FLOW_RATE" --calls "$FLOW_CALLS"
+uas_stop be1 be2
+check_flow e503_lb 503 "$FLOW_CALLS" "$WORK/be1.json" "$WORK/be2.json"
+n503=$(sed -n 's/.*invite_finals.* 503=\([0-9]*\).*/\1/p' "$WORK/e503_lb.err")
+eq "503 finals at the uac (a stateless siplb passes them on)" "$FLOW_CALLS" "${n503:-0}"
 check_lb_stop
 
 # ---- 2. straight to a backend
@@ -110,7 +196,31 @@ bench_uac direct "${BE_IP[be1]}:5060" --rate "$RATE" --seconds "$SECS"
 uas_stop be1
 check_run direct $((RATE * SECS * 99 / 100)) "$WORK/be1.json"
 
-# ---- 3. sipp vs siplb-bench as the caller of one siplb-bench uas (printed)
+# ---- 3a. cancel straight to a backend
+bench_uas be1 --ring-ms 2000
+log "siplb-bench uac --flow cancel -> be1: $FLOW_CALLS calls at $FLOW_RATE calls/s"
+bench_uac cancel_direct "${BE_IP[be1]}:5060" --flow cancel --rate "$FLOW_RATE" \
+	--calls "$FLOW_CALLS"
+uas_stop be1
+check_flow cancel_direct cancel "$FLOW_CALLS" "$WORK/be1.json"
+
+# ---- 3d. cancel through siplb stateful: CANCEL answered by siplb, relayed
+bench_uas be1 --ring-ms 2000
+bench_uas be2 --ring-ms 2000
+bench_uas be3 --ring-ms 2000
+lb_start "$SIPLB_SRC/conf/stateful.conf" || die "siplb did not start from stateful.conf"
+before=$(lb_stats)
+log "siplb-bench uac --flow cancel -> stateful siplb: $FLOW_CALLS calls at $FLOW_RATE calls/s"
+bench_uac cancel_sf "$LB_IP:5060" --flow cancel --rate "$FLOW_RATE" --calls "$FLOW_CALLS"
+after=$(wait_idle 15)
+uas_stop be1 be2 be3
+check_flow cancel_sf cancel "$FLOW_CALLS" "$WORK/be1.json" "$WORK/be2.json" "$WORK/be3.json"
+eq "siplb txn_cancels (CANCELs matched, answered 200)" "$FLOW_CALLS" "$(delta txn_cancels)"
+ge "siplb ack_absorbed (the uac's ACK of each 487)" "$FLOW_CALLS" "$(delta ack_absorbed)"
+eq "siplb txn_live after the run" 0 "$(jget "$after" txn_live)"
+check_lb_stop
+
+# ---- 4. sipp vs siplb-bench as the caller of one siplb-bench uas (printed)
 bench_uas be1
 sipp_best=0
 for r in ${SIPP_RATES:-500 1000 2000 4000 8000}; do
