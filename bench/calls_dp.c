@@ -29,13 +29,14 @@
 #include "wrk.h"
 
 #define DP_MAX_EP 16
-#define DP_INBOX 512
+#define DP_INBOX 2048
 #define DP_BURST 64
 #define DP_DESC 2048
 #define DP_PEERS 64
 #define RING_SIZE 4096
-/* the daemon's default stateful.capacity (conf/siplb.conf) */
+/* the daemon's defaults (conf/siplb.conf): stateful.capacity, wait_ms */
 #define DP_SF_CAPACITY 131072
+#define DP_SF_WAIT_MS 5000
 
 struct dp_ep {
 	uint32_t ip;      /* network order */
@@ -224,6 +225,11 @@ dp_recv(struct dp_ep *e, char *bufs, size_t stride, unsigned *lens, struct socka
 {
 	unsigned k = 0;
 
+	/* Take from the port only while this endpoint's queue runs short:
+	 * what the generator cannot handle then stays in the port's ring,
+	 * where the sender sees it full, instead of being dropped here. */
+	if (e->n < max)
+		dp_poll();
 	for (; k < max && e->n; k++) {
 		struct rte_mbuf *m = e->in[e->head];
 		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
@@ -446,11 +452,13 @@ mem_start(const struct dp_lb_opts *o)
 	px_conf_init(dp.pc, ip4(10), 5060, 1500, true, dp.bks);
 	if (o->stateful) {
 		struct sf_conf sc = {
-			.t1_ms = 500, .fr_ms = 2000, .fr_inv_ms = 120000, .wait_ms = 5000,
+			.t1_ms = 500, .fr_ms = 2000, .fr_inv_ms = 120000,
+			.wait_ms = o->wait_ms < 0 ? DP_SF_WAIT_MS : (unsigned)o->wait_ms,
 			.retry_after_s = 5, .n_codes = 2, .codes = { 500, 503 },
 		};
 
-		dp.sf = sf_create(&sc, DP_SF_CAPACITY, 0, 1, (int)rte_socket_id());
+		dp.sf = sf_create(&sc, o->capacity ? o->capacity : DP_SF_CAPACITY, 0, 1,
+				  (int)rte_socket_id());
 		if (!dp.sf)
 			return -1;
 	}
@@ -475,7 +483,7 @@ mem_start(const struct dp_lb_opts *o)
 int
 dp_open(const char *spec, const struct dp_lb_opts *lb, int eal_argc, char **eal_argv)
 {
-	char lcores[64], vdev[160], prefix[64], mem[16];
+	char lcores[64], vdev[160], prefix[64], mem[24];
 	char *def[16];
 	int n = 0, cpu0 = -1, cpu1 = -1;
 	bool memory = strcmp(spec, "memory") == 0;
@@ -487,13 +495,16 @@ dp_open(const char *spec, const struct dp_lb_opts *lb, int eal_argc, char **eal_
 			"memory\n", spec);
 		return -1;
 	}
-	if (memory && (lb->backends < 1 || lb->backends > DP_LB_MAX_BACKENDS)) {
-		fprintf(stderr, "siplb-bench calls: --backends 1..%u\n", DP_LB_MAX_BACKENDS);
+	if (memory && (lb->backends < 1 || lb->backends > DP_LB_MAX_BACKENDS ||
+		       lb->capacity > (1u << 22))) {
+		fprintf(stderr, "siplb-bench calls: --backends 1..%u, --capacity up to %u\n",
+			DP_LB_MAX_BACKENDS, 1u << 22);
 		return -1;
 	}
 	/* stateful memory: every transaction holds two mbufs until the wait
 	 * after its final ends */
-	n_mbuf = memory && lb->stateful ? 2 * DP_SF_CAPACITY + 32767 : 32767;
+	n_mbuf = memory && lb->stateful ?
+		 2 * (lb->capacity ? lb->capacity : DP_SF_CAPACITY) + 32767 : 32767;
 	if (eal_argc == 0) {
 		/* the generator where this thread may run (taskset), the
 		 * worker on the next CPU it may use, else the next CPU */
@@ -525,7 +536,11 @@ dp_open(const char *spec, const struct dp_lb_opts *lb, int eal_argc, char **eal_
 		def[n++] = prefix;
 		def[n++] = "--log-level=lib.eal:error";
 		if (!have_hugepages()) {
-			snprintf(mem, sizeof(mem), "%u", n_mbuf > 65536 ? 1536u : 512u);
+			/* the pool and 256 MiB for the rest (tables, rings,
+			 * EAL): with 4 KiB pages an mbuf of 2.3 KiB may not
+			 * straddle a page, so it takes a whole one */
+			snprintf(mem, sizeof(mem), "%" PRIu64,
+				 (uint64_t)n_mbuf * 4096 / (1 << 20) + 256);
 			def[n++] = "--no-huge";
 			def[n++] = "-m";
 			def[n++] = mem;
@@ -595,12 +610,13 @@ dp_report(void)
 
 		fprintf(stderr,
 			"calls siplb worker (lcore %u, %s): msgs=%" PRIu64 " ns_per_msg(busy)=%.1f"
-			" busy_ratio=%.3f drops=%" PRIu64 " txn_created=%" PRIu64
+			" busy_ratio=%.3f drops=%" PRIu64 " (tx_full=%" PRIu64 ") txn_created=%" PRIu64
 			" txn_table_full=%" PRIu64 "\n",
 			dp.w_lcore, dp.sf ? "stateful" : "stateless", c->rx_pkts,
 			(double)c->busy_cycles * 1e9 / hz / (double)(c->rx_pkts ? c->rx_pkts : 1),
 			(double)c->busy_cycles / (double)(c->busy_cycles + c->idle_cycles + 1),
-			cnt_drops_total(c), c->txn_created, c->txn_table_full);
+			cnt_drops_total(c), c->drop[CNT_DROP_TX_FULL], c->txn_created,
+			c->txn_table_full);
 	}
 }
 

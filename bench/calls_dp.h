@@ -33,6 +33,8 @@ struct dp_ep;
 struct dp_lb_opts {
 	bool stateful;
 	unsigned backends;          /* 1..DP_LB_MAX_BACKENDS, at .21, .22, ... */
+	unsigned capacity;          /* stateful.capacity; 0: the daemon's default */
+	int wait_ms;                /* stateful.wait_ms; < 0: the daemon's default */
 };
 
 #define DP_LB_MAX_BACKENDS 8
@@ -65,7 +67,8 @@ int dp_resolve(uint32_t ip, unsigned timeout_ms);
 unsigned dp_poll(void);
 
 /*
- * Copy up to max datagrams queued for e into bufs (stride bytes each, a
+ * Poll the port (dp_poll) if fewer than max datagrams are queued for e,
+ * then copy up to max datagrams queued for e into bufs (stride bytes each, a
  * payload cut to stride - 1), their lengths into lens and senders into
  * from. Returns how many.
  */
