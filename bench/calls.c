@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * siplb-bench calls: a SIP call generator (--role uac) and responder
- * (--role uas) over kernel UDP sockets, fast enough to load siplb.
+ * (--role uas) over kernel UDP sockets or a DPDK port (--port, calls_dp.h),
+ * fast enough to load siplb.
  *
  * Each role is one single-threaded loop per socket: recvmmsg and sendmmsg
  * in batches of up to CALLS_BATCH, poll with a 1 ms timeout when idle, a
- * 1 ms timer wheel for retransmissions and timeouts. Nothing is allocated
+ * 1 ms timer wheel for retransmissions and timeouts. On a DPDK port the
+ * same loops take and give their batches through calls_dp.c, and every
+ * endpoint of the process (the caller, the responders) runs in one thread. Nothing is allocated
  * per message: the UAC's calls live in a table preallocated at start whose
  * index and generation are written into every Call-ID, From tag and branch,
  * so a response finds its call by decoding its top Via branch; the UAS keeps
@@ -826,17 +829,25 @@ uac_arm(struct uac *u, uint32_t slot)
 	wheel_arm(&u->wheel, slot, due);
 }
 
+/* A client transaction starts now (INVITE, BYE or CANCEL): its latency
+ * clock, retransmissions from T1 (Timer A or E), Timer B or F, silence. */
 static void
-uac_bye(struct uac *u, uint32_t slot)
+uac_txn_start(struct uac *u, uint32_t slot, uint8_t state)
 {
 	struct call *c = &u->calls[slot];
 
-	c->state = C_BYEING;
+	c->state = state;
 	c->t_start_ns = u->now;
 	c->retx_ms = T1_MS;
 	c->t_next_retx = u->now_ms + T1_MS;
 	c->t_deadline = u->now_ms + TIMER_B_MS;
 	c->t_silence = u->now_ms + SILENCE_MS;
+}
+
+static void
+uac_bye(struct uac *u, uint32_t slot)
+{
+	uac_txn_start(u, slot, C_BYEING);
 	uac_send_in_dialog(u, slot, 'b');
 	uac_arm(u, slot);
 }
@@ -847,14 +858,7 @@ uac_bye(struct uac *u, uint32_t slot)
 static void
 uac_cancel(struct uac *u, uint32_t slot)
 {
-	struct call *c = &u->calls[slot];
-
-	c->state = C_CANCELLING;
-	c->t_start_ns = u->now;
-	c->retx_ms = T1_MS;
-	c->t_next_retx = u->now_ms + T1_MS;
-	c->t_deadline = u->now_ms + TIMER_B_MS;
-	c->t_silence = u->now_ms + SILENCE_MS;
+	uac_txn_start(u, slot, C_CANCELLING);
 	uac_send_on_invite(u, slot, "CANCEL", NULL, 0);
 	uac_arm(u, slot);
 }
@@ -929,15 +933,10 @@ uac_start_call(struct uac *u)
 	uint32_t slot = u->free_stack[--u->n_free];
 	struct call *c = &u->calls[slot];
 
-	c->state = C_INVITING;
+	uac_txn_start(u, slot, C_INVITING);
 	c->got_180 = false;
 	c->doomed = false;
 	c->phase = u->cur_phase;
-	c->t_start_ns = u->now;
-	c->retx_ms = T1_MS;
-	c->t_next_retx = u->now_ms + T1_MS;
-	c->t_deadline = u->now_ms + TIMER_B_MS;
-	c->t_silence = u->now_ms + SILENCE_MS;
 	u->started++;
 	u->ph[u->cur_phase].started++;
 	uac_send_invite(u, slot);

@@ -195,7 +195,7 @@ dp_poll(void)
 		 * the load balancer's business, not the generator's */
 		hl = (ip->version_ihl & 0xf) * 4u;
 		if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || m->nb_segs != 1 ||
-		    rte_pktmbuf_data_len(m) < sizeof(*eth) + hl + sizeof(*udp) ||
+		    hl < sizeof(*ip) || rte_pktmbuf_data_len(m) < sizeof(*eth) + hl + sizeof(*udp) ||
 		    ip->next_proto_id != IPPROTO_UDP || (e = ep_of_ip(ip->dst_addr)) == NULL) {
 			dp.not_ours++;
 			rte_pktmbuf_free(m);
