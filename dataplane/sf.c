@@ -411,6 +411,10 @@ sf_final_local(struct sf *sf, struct txn *e, uint16_t code)
 
 	if (e->flags & SF_F_CANCELLED)
 		code = 487;
+	/* §16.7 step 6: a 503 from downstream would tell the client that
+	 * siplb itself is unavailable; it gets a 500 (SER's tm does the same) */
+	if (code == 503)
+		code = 500;
 	if (sf_invite_parse(e, &inv) == 0)
 		sf_reply(sf, &inv, NULL, e->src_ip, e->src_port, code, reason_of(code), 0,
 			 &e->final);
@@ -732,7 +736,7 @@ sf_response(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint32
 		if (sf_failover(sf, e, st == 503 ? &c->txn_failover_503 : &c->txn_failover_code))
 			goto absorbed;
 	}
-	if (e->best_status == st) {
+	if (e->best_status == st && st != 503) {
 		sf_px(sf, msg, src_ip, src_port, NULL, &e->final, &res);
 		passed = true;
 		sf_complete(sf, e);

@@ -4,8 +4,10 @@
 #  1. --port memory: siplb's worker in the generator's process on an
 #     in-memory port, two responders; stateless, then stateful: every call
 #     completes, every INVITE reaches a responder once, the worker drops
-#     nothing and (stateful) made one transaction per call; and 1000
-#     cancelled calls through the stateful worker (--flow cancel).
+#     nothing and (stateful) made one transaction per call; 1000
+#     cancelled calls through the stateful worker (--flow cancel); 500 calls
+#     that every backend refuses with 503 (--flow 503): stateful siplb
+#     tries both and answers 500 itself.
 #  2. --port af_packet: the caller on the client's veth and one responder
 #     process answering for both backends (198.18.0.21 and .22) on be1's
 #     veth, both in user space (their kernel addresses removed, so only the
@@ -79,6 +81,20 @@ eq "memory cancel: CANCELs at the responders" 1000 \
 eq "memory cancel: BYEs at the responders" 0 \
 	"$(field "$WORK/mem-cancel.err" 'calls responders' byes)"
 eq "memory cancel: siplb worker drops" 0 "$(field "$WORK/mem-cancel.err" 'calls siplb worker' drops)"
+
+# every backend refuses with 503, stateful: siplb tries both, ACKs each
+# 503 and answers the caller 500 itself (RFC 3261 §16.7 step 6)
+UAC_RC=0
+timeout 120 "$BENCH" calls --port memory --mode stateful --flow 503 --answer 503 \
+	--calls 500 --rate "$RATE" >"$WORK/mem-503.json" 2>"$WORK/mem-503.err" \
+	</dev/null || UAC_RC=$?
+check_uac mem-503 500 memory invite_err
+eq "memory 503: finals 500 (siplb's)" 500 "$(field "$WORK/mem-503.err" 'calls flow' 500)"
+eq "memory 503: finals 503 passed up" 0 "$(field "$WORK/mem-503.err" 'calls flow' 503)"
+eq "memory 503: INVITEs at the responders (both backends per call)" 1000 \
+	"$(field "$WORK/mem-503.err" 'calls responders' invites)"
+eq "memory 503: ACKs at the responders (siplb's, of each 503)" 1000 \
+	"$(field "$WORK/mem-503.err" 'calls responders' acks)"
 
 # ---- 2. af_packet: the caller and the responders in user space ----
 ip -n "$(ns_of client)" addr flush dev eth0

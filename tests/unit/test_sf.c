@@ -940,7 +940,9 @@ test_stale_final_acked_to_its_backend(void **state)
 }
 
 /* 5c. Failover codes on every try: the best final (§16.7 step 6) goes up
- * once no backend is left; every final is ACKed to its own backend. */
+ * once no backend is left, a 503 as a 500 of siplb's own (step 6: the
+ * client must not take siplb for unavailable); every final is ACKed to its
+ * own backend. */
 static void
 test_all_tries_fail(void **state)
 {
@@ -972,10 +974,14 @@ test_all_tries_fail(void **state)
 		assert_int_equal(sip_parse_msg(inv[k + 1].text, inv[k + 1].len, &inv[k + 1].msg),
 				 SIP_OK);
 	}
-	c = find_resp(f, CLIENT, 503);
-	assert_sv(to_tag(c), "ta");
+	c = find_resp(f, CLIENT, 500);
+	assert_true(to_tag(c).len > 0);
+	for (unsigned i = 0; i < f->n_out; i++)
+		assert_false(f->out[i].dst_ip == CLIENT && !f->out[i].msg.is_request &&
+			     f->out[i].msg.status == 503);
 	assert_int_equal(f->w->cnt.txn_failover_503, 1);
 	assert_int_equal(f->w->cnt.txn_failover_code, 1);
+	assert_int_equal(f->w->cnt.reply[CNT_REPLY_R500], 1);
 	assert_int_equal(f->w->cnt.txn_completed, 1);
 	assert_int_equal(count_to(f, CLIENT), 1);
 }
