@@ -263,7 +263,7 @@ unsigned
 dp_send(struct dp_ep *e, const struct iovec *iov, const struct sockaddr_in *to, unsigned n)
 {
 	struct rte_mbuf *m[DP_BURST];
-	unsigned done = 0;
+	unsigned done = 0, out = 0;
 
 	while (done < n) {
 		unsigned want = n - done < DP_BURST ? n - done : DP_BURST, k = 0, sent;
@@ -277,10 +277,12 @@ dp_send(struct dp_ep *e, const struct iovec *iov, const struct sockaddr_in *to, 
 
 			if (!mac || len > RTE_MBUF_DEFAULT_DATAROOM - PKT_HDR_LEN) {
 				/* unknown next hop: ask, and let the timers
-				 * resend (the UAC resolved its target first) */
-				if (!mac)
+				 * resend (the UAC resolved its target first);
+				 * a message too long for one mbuf: lost */
+				if (!mac) {
 					arp_send(RTE_ARP_OP_REQUEST, e->ip, t->sin_addr.s_addr, NULL);
-				dp.no_mac++;
+					dp.no_mac++;
+				}
 				e->tx_drops++;
 				rte_pktmbuf_free(m[i]);
 				continue;
@@ -300,11 +302,12 @@ dp_send(struct dp_ep *e, const struct iovec *iov, const struct sockaddr_in *to, 
 			rte_pktmbuf_free_bulk(m + sent, k - sent);
 		}
 		e->tx += sent;
+		out += sent;
 		done += want;
 	}
 	if (done < n)
 		e->tx_drops += n - done;
-	return done;
+	return out;
 }
 
 void
