@@ -481,10 +481,10 @@ def report(meta, lbs, by_side, base):
              "generator and both backends run on CPU 0, the load balancer on "
              "CPU 1: Kamailio (every process, `children=1`: one UDP worker) "
              "on the kernel's UDP stack with 198.18.0.10 on lb0 for its run "
-             "only; siplb through af_packet on lb0, its one worker lcore on "
+             "only; siplb through %s on lb0, its one worker lcore on "
              "CPU 1 (its main lcore shares CPU 0). Each ladder step runs "
              "%s s; the ladder stops after two failed steps in a row." %
-             meta.get("seconds", "?"))
+             (meta.get("siplb_port", "net_af_packet"), meta.get("seconds", "?")))
     L.append("")
     L.append("```sh")
     L.append("# the whole run")

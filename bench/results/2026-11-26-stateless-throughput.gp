@@ -4,30 +4,32 @@ $kamailio << EOD
 1000 1000.0 1
 1500 1500.0 1
 2000 2000.0 1
-3000 2995.1 1
-4000 3999.7 1
-5000 4997.1 1
-6000 6000.0 1
-8000 5936.8 0
-10000 4920.6 0
+3000 3000.0 1
+4000 4000.0 1
+5000 5000.0 1
+6000 5998.5 1
+8000 5639.2 0
+10000 5568.4 0
 EOD
 $siplb << EOD
-250 249.9 1
+250 250.0 1
 500 500.0 1
 1000 1000.0 1
 1500 1500.0 1
-2000 1999.4 1
-3000 2998.6 1
+2000 2000.0 1
+3000 3000.0 1
 4000 4000.0 1
 5000 5000.0 1
 6000 6000.0 1
-8000 7999.3 1
+8000 8000.0 1
 10000 10000.0 1
-12000 11994.2 1
+12000 12000.0 1
 16000 16000.0 1
-20000 19810.8 1
-25000 23932.5 1
-32000 28364.1 0
+20000 19925.5 1
+25000 25000.0 1
+32000 31734.4 1
+40000 31013.9 0
+50000 22078.5 0
 EOD
 
 set title "Throughput, stateless: completed calls/s against offered load (1 LB core)"
@@ -35,8 +37,8 @@ set xlabel "offered calls/s"
 set ylabel "completed calls/s"
 set key top left
 set grid
-set xrange [0:33600]
-set yrange [0:33600]
+set xrange [0:52500]
+set yrange [0:52500]
 plot x title "offered" dt 2 lc rgb "gray", \
      $kamailio using 1:2 with linespoints pt 7 lc rgb "#d95f02" title "Kamailio", \
      $siplb using 1:2 with linespoints pt 5 lc rgb "#1b9e77" title "siplb", \
