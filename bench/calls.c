@@ -661,6 +661,7 @@ struct uac {
 	/* the INVITEs' finals other than the 2xx of the plain flow, and the
 	 * 2xx that beat a CANCEL */
 	uint64_t fin_487, fin_500, fin_503, fin_other, fin_2xx, cancel_lost;
+	uint64_t reacked;       /* finals of ended calls ACKed again */
 	uint16_t cur_phase;
 	struct phase ph[MAX_PHASES];
 	struct hist lat[CALLS_LAT_N];
@@ -735,14 +736,13 @@ uac_send_in_dialog(struct uac *u, uint32_t slot, char kind)
  * "CANCEL".
  */
 static void
-uac_send_on_invite(struct uac *u, uint32_t slot, const char *method, const char *totag,
-		   size_t totag_len)
+uac_send_on_invite(struct uac *u, uint32_t slot, uint32_t gen, const char *method,
+		   const char *totag, size_t totag_len)
 {
-	struct call *c = &u->calls[slot];
 	struct wb b = { io_tx_buf(&u->io), 0, TX_BUF, false };
 	char id[ID_HEX];
 
-	call_id_hex(id, slot, c->gen);
+	call_id_hex(id, slot, gen);
 	wb_str(&b, method);
 	WB_LIT(&b, " ");
 	wb_str(&b, u->ruri_target);
@@ -771,9 +771,10 @@ uac_send_on_invite(struct uac *u, uint32_t slot, const char *method, const char 
 }
 
 static void
-uac_send_ack_non2xx(struct uac *u, uint32_t slot, const char *totag, size_t totag_len)
+uac_send_ack_non2xx(struct uac *u, uint32_t slot, uint32_t gen, const char *totag,
+		    size_t totag_len)
 {
-	uac_send_on_invite(u, slot, "ACK", totag, totag_len);
+	uac_send_on_invite(u, slot, gen, "ACK", totag, totag_len);
 }
 
 static void
@@ -859,7 +860,7 @@ static void
 uac_cancel(struct uac *u, uint32_t slot)
 {
 	uac_txn_start(u, slot, C_CANCELLING);
-	uac_send_on_invite(u, slot, "CANCEL", NULL, 0);
+	uac_send_on_invite(u, slot, u->calls[slot].gen, "CANCEL", NULL, 0);
 	uac_arm(u, slot);
 }
 
@@ -900,7 +901,7 @@ uac_fire(void *ctx, uint32_t slot)
 			else if (c->state == C_BYEING)
 				uac_send_in_dialog(u, slot, 'b');
 			else
-				uac_send_on_invite(u, slot, "CANCEL", NULL, 0);
+				uac_send_on_invite(u, slot, u->calls[slot].gen, "CANCEL", NULL, 0);
 			u->retrans++;
 			c->retx_ms *= 2;
 			if (c->state != C_INVITING && c->retx_ms > T2_MS)
@@ -1066,9 +1067,10 @@ uac_2xx_unwanted(struct uac *u, uint32_t slot, const char *hdrs, const char *end
 	uac_answered(u, slot, hdrs, end);
 }
 
-/* ACK a non-2xx final with its To tag (§17.1.1.3). */
+/* ACK a non-2xx final with its To tag (§17.1.1.3); slot and gen name the
+ * call, which may have ended (a retransmitted final). */
 static void
-uac_ack_final(struct uac *u, uint32_t slot, const char *hdrs, const char *end)
+uac_ack_final(struct uac *u, uint32_t slot, uint32_t gen, const char *hdrs, const char *end)
 {
 	const char *p = hdrs, *tag = NULL;
 	size_t tl = 0;
@@ -1078,7 +1080,7 @@ uac_ack_final(struct uac *u, uint32_t slot, const char *hdrs, const char *end)
 	while ((r = hdr_next(&p, end, &hl)) != 0)
 		if (r > 0 && hl.h == H_TO)
 			tl = param_get(hl.val, hl.vlen, "tag", &tag);
-	uac_send_ack_non2xx(u, slot, tag, tl);
+	uac_send_ack_non2xx(u, slot, gen, tag, tl);
 }
 
 static void
@@ -1144,7 +1146,7 @@ uac_cancel_response(struct uac *u, uint32_t slot, uint64_t code, const char *hdr
 		uac_2xx_unwanted(u, slot, hdrs, end);
 		return;
 	}
-	uac_ack_final(u, slot, hdrs, end);
+	uac_ack_final(u, slot, u->calls[slot].gen, hdrs, end);
 	uac_count_final(u, code);
 	if (code == 487 && c->state != C_CANCEL_HOLD) {
 		hist_add(&u->lat[CALLS_LAT_CANCEL_487], u->now - c->t_start_ns);
@@ -1187,6 +1189,21 @@ uac_response(struct uac *u, const char *m, size_t len)
 	slot = (uint32_t)(id >> 32);
 	gen = (uint32_t)id;
 	if (slot >= u->n_calls || u->calls[slot].gen != gen || u->calls[slot].state == C_FREE) {
+		/*
+		 * The call has ended. A non-2xx final of its INVITE again means
+		 * our ACK was lost: the client transaction is still Completed
+		 * (§17.1.1.2, Timer D), so ACK again, from the branch alone.
+		 * Not a final of our CANCEL (it takes no ACK), nor another
+		 * run's.
+		 */
+		if (slot < u->n_calls && kind == 'i' && code >= 300 &&
+		    (size_t)(end - br) >= ID_HEX + 1 + sizeof(u->run) - 1 &&
+		    memcmp(br + ID_HEX + 1, u->run, sizeof(u->run) - 1) == 0 &&
+		    !cseq_is_cancel(hdrs, end)) {
+			uac_ack_final(u, slot, gen, hdrs, end);
+			u->reacked++;
+			return;
+		}
 		u->stray++;
 		return;
 	}
@@ -1229,9 +1246,15 @@ uac_response(struct uac *u, const char *m, size_t len)
 			hist_add(&u->lat[CALLS_LAT_INVITE_200], u->now - c->t_start_ns);
 			uac_answered(u, slot, hdrs, end);
 		} else {
-			uac_ack_final(u, slot, hdrs, end);
-			if (c->state != C_INVITING && c->state != C_PROCEEDING)
+			if (c->state != C_INVITING && c->state != C_PROCEEDING) {
+				/* the final again (our ACK was lost): ACK again;
+				 * but a CANCEL's non-2xx (the CANCEL lost the race
+				 * to a 2xx) takes no ACK (§17.1.2) */
+				if (!(u->flow == FLOW_CANCEL && cseq_is_cancel(hdrs, end)))
+					uac_ack_final(u, slot, c->gen, hdrs, end);
 				return;
+			}
+			uac_ack_final(u, slot, c->gen, hdrs, end);
 			uac_count_final(u, code);
 			if (u->flow == FLOW_503) {
 				hist_add(&u->lat[CALLS_LAT_INVITE_ERR], u->now - c->t_start_ns);
@@ -1525,11 +1548,11 @@ uac_main(const struct sockaddr_in *bind_sa, struct uac *u, const struct uac_opts
 	res.ok = u->ok;
 	res.failed = u->failed + (u->started - u->ok - u->failed);
 	res.retrans = u->retrans;
-	if (u->stray || u->unroutable || u->io.tx_drops || u->cancel_lost)
+	if (u->stray || u->unroutable || u->io.tx_drops || u->cancel_lost || u->reacked)
 		fprintf(stderr,
 			"calls stray_responses=%" PRIu64 " unroutable=%" PRIu64 " tx_drops=%" PRIu64
-			" cancel_lost=%" PRIu64 "\n",
-			u->stray, u->unroutable, u->io.tx_drops, u->cancel_lost);
+			" cancel_lost=%" PRIu64 " finals_reacked=%" PRIu64 "\n",
+			u->stray, u->unroutable, u->io.tx_drops, u->cancel_lost, u->reacked);
 	if (u->flow != FLOW_CALL || u->fin_487 + u->fin_500 + u->fin_503 + u->fin_other)
 		fprintf(stderr,
 			"calls flow=%s invite_finals 2xx=%" PRIu64 " 487=%" PRIu64 " 500=%" PRIu64
@@ -2149,6 +2172,8 @@ calls_usage(FILE *f)
 		"     --search ramps from R (default 100) x1.5 per 3 s step, then bisects, for\n"
 		"     the highest rate with < 0.1 %% failed calls (S then bounds the search,\n"
 		"     default 120). Progress each second on stderr, one JSON line on stdout.\n"
+		"     Exit status: uac 0 when < 0.1 %% of the calls failed (--search: a rate\n"
+		"     passed), else 1; 2 usage or set-up; 3 the --port could not be opened.\n"
 		"flows (uac; a call is ok when it ends as its flow expects):\n"
 		"  call    INVITE, 100/180/200, ACK, BYE after H ms, its 200 (default).\n"
 		"  cancel  INVITE; once a provisional >100 came, CANCEL after H ms; ok on the\n"
@@ -2220,6 +2245,8 @@ calls_main(int argc, char **argv)
 	const char *binds[CALLS_MAX_BINDS];
 	char binds_s[CALLS_MAX_BINDS * 24] = "", mem_be[DP_LB_MAX_BACKENDS][24];
 	unsigned n_binds = 0;
+	bool lb_opt = false, memory, uas;
+	struct uas_opts *bo = NULL, *mo = NULL;
 	struct dp_lb_opts lbo = { .stateful = false, .backends = 2, .wait_ms = -1 };
 	char **eal_argv = NULL;
 	int eal_argc = 0;
@@ -2252,18 +2279,22 @@ calls_main(int argc, char **argv)
 			break;
 		case 'P': port = optarg; break;
 		case 'M':
+			lb_opt = true;
 			lbo.stateful = strcmp(optarg, "stateful") == 0;
 			bad |= !lbo.stateful && strcmp(optarg, "stateless") != 0;
 			break;
 		case 'B':
+			lb_opt = true;
 			bad |= num_arg(optarg, 1, DP_LB_MAX_BACKENDS, &v) < 0;
 			lbo.backends = (unsigned)v;
 			break;
 		case 'C':
+			lb_opt = true;
 			bad |= num_arg(optarg, 1, 1u << 22, &v) < 0;
 			lbo.capacity = (unsigned)v;
 			break;
 		case 'W':
+			lb_opt = true;
 			bad |= num_arg(optarg, 0, 600000, &v) < 0;
 			lbo.wait_ms = (int)v;
 			break;
@@ -2294,9 +2325,14 @@ calls_main(int argc, char **argv)
 		default: bad = true;
 		}
 	}
-	if (port && strcmp(port, "memory") == 0) {
+	/* Everything is checked before DPDK starts: a usage error leaves no
+	 * port or EAL behind. */
+	memory = port && strcmp(port, "memory") == 0;
+	if (memory) {
 		/* siplb and its backends in this process, at fixed addresses */
 		if (role && strcmp(role, "uac") != 0)
+			bad = true;
+		if (target_s && strcmp(target_s, DP_MEM_LB) != 0)
 			bad = true;
 		role = "uac";
 		if (!bind_s)
@@ -2304,46 +2340,62 @@ calls_main(int argc, char **argv)
 		if (!target_s)
 			target_s = DP_MEM_LB;
 	}
+	uas = role && strcmp(role, "uas") == 0;
 	if (bad || optind != argc || !role || !bind_s || parse_addr(bind_s, &bind_sa) < 0 ||
-	    (n_binds > 1 && (!port || strcmp(role, "uas") != 0)) || (port && threads > 1) ||
-	    (eal_argc && !port)) {
+	    (n_binds > 1 && (!port || !uas)) || (port && threads > 1) || (eal_argc && !port) ||
+	    (lb_opt && !memory) || (uas && uo.flow != FLOW_CALL) ||
+	    (!uas && (strcmp(role, "uac") != 0 || !target_s ||
+		      parse_addr(target_s, &target_sa) < 0))) {
 		calls_usage(stderr);
 		return 2;
+	}
+	if (uas) {
+		size_t off = 0;
+
+		if ((bo = calloc(n_binds, sizeof(*bo))) == NULL)
+			return 2;
+		for (unsigned i = 0; i < n_binds; i++) {
+			int n;
+
+			bo[i] = so;
+			bo[i].code = (unsigned)code;
+			bad |= parse_addr(binds[i], &bo[i].bind) < 0;
+			/* one responder per address: a second on the same one
+			 * would split its calls' requests between two tables */
+			for (unsigned j = 0; j < i; j++)
+				bad |= bo[j].bind.sin_addr.s_addr == bo[i].bind.sin_addr.s_addr;
+			n = snprintf(binds_s + off, sizeof(binds_s) - off, "%s%s", i ? "," : "",
+				     binds[i]);
+			if (n < 0 || (size_t)n >= sizeof(binds_s) - off)
+				bad = true;
+			else
+				off += (size_t)n;
+		}
+		if (bad) {
+			free(bo);
+			calls_usage(stderr);
+			return 2;
+		}
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (port) {
-		if (dp_open(port, &lbo, eal_argc, eal_argv) < 0)
-			return 2;
-		dp_mode = true;
-		port_name = strcmp(port, "memory") == 0 ? "memory" :
-			    strncmp(port, "af_xdp:", 7) == 0 ? "af_xdp" : "af_packet";
-	}
-	if (strcmp(role, "uas") == 0) {
-		struct uas_opts *o = calloc(n_binds, sizeof(*o));
-		size_t off = 0;
-
-		if (!o)
-			return 2;
-		for (unsigned i = 0; i < n_binds; i++) {
-			o[i] = so;
-			o[i].code = (unsigned)code;
-			if (parse_addr(binds[i], &o[i].bind) < 0) {
-				calls_usage(stderr);
-				return 2;
-			}
-			off += (size_t)snprintf(binds_s + off, sizeof(binds_s) - off, "%s%s",
-						i ? "," : "", binds[i]);
+		if (dp_open(port, &lbo, eal_argc, eal_argv) < 0) {
+			/* 3: the port itself is not there (tests skip on it) */
+			fprintf(stderr, "siplb-bench calls: DPDK port unavailable: %s\n", port);
+			free(bo);
+			return 3;
 		}
-		rc = uas_main(o, dp_mode ? n_binds : (unsigned)threads, binds_s, port_name);
-		free(o);
+		dp_mode = true;
+		port_name = memory ? "memory" : strncmp(port, "af_xdp:", 7) == 0 ? "af_xdp" :
+			    "af_packet";
+	}
+	if (uas) {
+		rc = uas_main(bo, dp_mode ? n_binds : (unsigned)threads, binds_s, port_name);
+		free(bo);
 		if (dp_mode)
 			dp_close();
 		return rc;
-	}
-	if (strcmp(role, "uac") != 0 || !target_s || parse_addr(target_s, &target_sa) < 0) {
-		calls_usage(stderr);
-		return 2;
 	}
 	if (uo.seconds == 0)
 		uo.seconds = uo.search ? 120 : (uo.calls ? 86400 : 10);
@@ -2351,11 +2403,14 @@ calls_main(int argc, char **argv)
 		uo.rate = 100;
 	if (port && strcmp(port, "memory") == 0) {
 		/* the backends' responders, stepped by the UAC's loop */
-		struct uas_opts *o = calloc(lbo.backends, sizeof(*o));
+		/* the responders keep a pointer to their options: freed last */
+		struct uas_opts *o = mo = calloc(lbo.backends, sizeof(*o));
 
 		co_uas = calloc(lbo.backends, sizeof(*co_uas));
-		if (!o || !co_uas)
+		if (!o || !co_uas) {
+			dp_close();
 			return 2;
+		}
 		for (unsigned i = 0; i < lbo.backends; i++) {
 			snprintf(mem_be[i], sizeof(mem_be[i]), DP_MEM_BACKEND_FMT,
 				 DP_MEM_BACKEND_BASE + i);
@@ -2365,6 +2420,7 @@ calls_main(int argc, char **argv)
 			if ((rc = uas_setup(&co_uas[i], &o[i], false)) < 0) {
 				fprintf(stderr, "siplb-bench calls: uas %s: %s\n", mem_be[i],
 					strerror(-rc));
+				dp_close();
 				return 2;
 			}
 		}
@@ -2376,8 +2432,10 @@ calls_main(int argc, char **argv)
 		/* our address on the link, and the target's MAC before the
 		 * first INVITE: a first burst into an unresolved next hop
 		 * would measure ARP, not SIP */
-		if (dp_ep_add(&bind_sa) == NULL)
+		if (dp_ep_add(&bind_sa) == NULL) {
+			dp_close();
 			return 2;
+		}
 		if (dp_resolve(target_sa.sin_addr.s_addr, 3000) < 0) {
 			fprintf(stderr, "siplb-bench calls: no ARP answer from %s on %s\n", target_s,
 				port);
@@ -2388,8 +2446,10 @@ calls_main(int argc, char **argv)
 	{
 		struct uac *u = calloc(1, sizeof(*u));
 
-		if (!u)
+		if (!u) {
+			dp_close();
 			return 2;
+		}
 		u->target = target_sa;
 		u->target_s = target_s;
 		rc = uac_main(&bind_sa, u, &uo);
@@ -2405,6 +2465,7 @@ calls_main(int argc, char **argv)
 		free(co_uas);
 		n_co_uas = 0;
 	}
+	free(mo);
 	if (dp_mode) {
 		dp_report();
 		dp_close();

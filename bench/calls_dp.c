@@ -34,6 +34,8 @@
 #define DP_DESC 2048
 #define DP_PEERS 64
 #define RING_SIZE 4096
+/* the largest UDP payload sent: an Ethernet MTU of 1500, no fragments */
+#define DP_MAX_PAYLOAD (1500 - 20 - 8)
 /* the daemon's defaults (conf/siplb.conf): stateful.capacity, wait_ms */
 #define DP_SF_CAPACITY 131072
 #define DP_SF_WAIT_MS 5000
@@ -191,11 +193,15 @@ dp_poll(void)
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		/* a datagram for one of ours, in one segment; UDP checksums are
-		 * the load balancer's business, not the generator's */
+		/* a datagram for one of ours, in one segment and one IP
+		 * fragment (SIP over UDP fits the MTU or is not ours to take);
+		 * UDP checksums are the load balancer's business, not the
+		 * generator's */
 		hl = (ip->version_ihl & 0xf) * 4u;
 		if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || m->nb_segs != 1 ||
 		    hl < sizeof(*ip) || rte_pktmbuf_data_len(m) < sizeof(*eth) + hl + sizeof(*udp) ||
+		    (ip->fragment_offset &
+		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0 ||
 		    ip->next_proto_id != IPPROTO_UDP || (e = ep_of_ip(ip->dst_addr)) == NULL) {
 			dp.not_ours++;
 			rte_pktmbuf_free(m);
@@ -275,10 +281,10 @@ dp_send(struct dp_ep *e, const struct iovec *iov, const struct sockaddr_in *to, 
 			const struct rte_ether_addr *mac = peer_mac(t->sin_addr.s_addr);
 			size_t len = iov[done + i].iov_len;
 
-			if (!mac || len > RTE_MBUF_DEFAULT_DATAROOM - PKT_HDR_LEN) {
+			if (!mac || len > DP_MAX_PAYLOAD) {
 				/* unknown next hop: ask, and let the timers
 				 * resend (the UAC resolved its target first);
-				 * a message too long for one mbuf: lost */
+				 * a message beyond the MTU: lost, counted */
 				if (!mac) {
 					arp_send(RTE_ARP_OP_REQUEST, e->ip, t->sin_addr.s_addr, NULL);
 					dp.no_mac++;
@@ -595,11 +601,22 @@ dp_open(const char *spec, const struct dp_lb_opts *lb, int eal_argc, char **eal_
 	return 0;
 }
 
+/* The in-process worker, stopped before its counters are read. */
+static void
+worker_stop(void)
+{
+	if (dp.w && !dp.quit) {
+		dp.quit = true;
+		rte_eal_wait_lcore(dp.w_lcore);
+	}
+}
+
 void
 dp_report(void)
 {
 	uint64_t drops = 0, full = 0;
 
+	worker_stop();
 	for (unsigned i = 0; i < dp.n_ep; i++) {
 		drops += dp.ep[i].tx_drops;
 		full += dp.ep[i].inbox_full;
@@ -629,8 +646,7 @@ dp_close(void)
 	if (!dp.up)
 		return;
 	if (dp.w) {
-		dp.quit = true;
-		rte_eal_wait_lcore(dp.w_lcore);
+		worker_stop();
 		sf_free(dp.sf);
 	}
 	rte_eal_cleanup();

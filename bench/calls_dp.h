@@ -86,7 +86,8 @@ unsigned dp_send(struct dp_ep *e, const struct iovec *iov, const struct sockaddr
 /* Idle: nothing came; wait a little on a shared CPU, spin on our own. */
 void dp_idle(void);
 
-/* Print the port's and the in-process worker's counters (stderr). */
+/* Print the port's and the in-process worker's counters (stderr); the
+ * worker is stopped first, so its figures are final. */
 void dp_report(void);
 
 /* Stop the worker and DPDK. */
