@@ -38,7 +38,7 @@ cnt_reply_name(unsigned k, char name[16])
 	X(rx_pkts) X(tx_pkts) X(rx_bytes) X(tx_bytes) X(fwd_req) X(fwd_resp) \
 	X(busy_polls) X(idle_polls) X(busy_cycles) X(idle_cycles) X(arp_rx) X(arp_req_tx) X(arp_reply_tx) \
 	X(icmp_echo) X(ack_absorbed) X(txn_live) X(txn_created) X(txn_completed) \
-	X(txn_retrans_absorbed) X(txn_resp_absorbed) X(txn_timer_a) X(txn_failover_timeout) \
+	X(txn_retrans_absorbed) X(txn_resp_absorbed) X(txn_timer_a) X(txn_timer_g) X(txn_failover_timeout) \
 	X(txn_failover_503) X(txn_failover_code) X(txn_timeouts) X(txn_table_full) \
 	X(txn_cancels) X(handoff_out) X(handoff_in) X(acct_records) X(acct_lost) \
 	X(probes_sent) X(probe_replies) X(lat_first_sum_ms) X(lat_final_sum_ms)

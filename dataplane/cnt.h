@@ -117,6 +117,7 @@ struct cnt_core {
 	uint64_t txn_resp_absorbed;    /* backend responses not passed on: 100, final
 	                                  retransmissions, 200 to our CANCEL, stale tries */
 	uint64_t txn_timer_a;          /* INVITE retransmissions sent to a backend */
+	uint64_t txn_timer_g;          /* non-2xx finals sent upstream again, no ACK yet */
 	uint64_t txn_failover_timeout; /* failovers after fr_timer with no response */
 	uint64_t txn_failover_503;     /* failovers after a 503 */
 	uint64_t txn_failover_code;    /* failovers after another failover_codes code */

@@ -388,6 +388,13 @@ sf_complete(struct sf *sf, struct txn *e)
 	tmr_cancel(&e->timer_b);
 	rte_pktmbuf_free(e->last_prov);
 	e->last_prov = NULL;
+	/* Timer G (§17.2.1): a non-2xx final goes again until its ACK. Over
+	 * UDP a client that had a provisional sends no more INVITEs, so a
+	 * lost final would otherwise leave it waiting for its Timer B. */
+	if (e->final && !(e->flags & SF_F_2XX)) {
+		e->g_exp = 0;
+		tmr_add(sf->wheel, &e->timer_b, sf->now_ms + sf->conf.t1_ms);
+	}
 	if ((e->flags & SF_F_2XX) && !(e->flags & SF_F_CANCELLED)) {
 		rte_pktmbuf_free(e->invite);
 		e->invite = NULL;
@@ -491,6 +498,16 @@ sf_fire(struct tmr_node *n, void *arg)
 				sf_hop(sf, e, &inv, NULL, e->try_k, 0, 0);
 			e->a_ms = e->a_ms * 2 < SF_T2_MS ? e->a_ms * 2 : SF_T2_MS;
 			tmr_add(sf->wheel, &e->timer_a, sf->now_ms + e->a_ms);
+		}
+	} else if (n == &e->timer_b && e->state >= TXN_COMPLETED) {
+		/* Timer G: T1, doubling up to T2, until the ACK or the end of
+		 * the wait (wait_ms stands for Timer H) */
+		if (e->state == TXN_COMPLETED && e->final) {
+			uint32_t ms = sf->conf.t1_ms << (e->g_exp < 8 ? ++e->g_exp : 8);
+
+			wrk_resend(sf->w, e->final, sf->now_tsc);
+			c->txn_timer_g++;
+			tmr_add(sf->wheel, &e->timer_b, sf->now_ms + (ms < SF_T2_MS ? ms : SF_T2_MS));
 		}
 	} else if (n == &e->timer_b) {
 		c->txn_timeouts++;
@@ -615,6 +632,7 @@ sf_cancel_ack(struct sf *sf, struct rte_mbuf *m, const struct sip_msg *msg, uint
 		c->sip_req[SIP_M_ACK]++;
 		c->ack_absorbed++;
 		e->state = TXN_CONFIRMED;
+		tmr_cancel(&e->timer_b); /* Timer G: acknowledged */
 		rte_pktmbuf_free(m);
 		return;
 	}

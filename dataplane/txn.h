@@ -78,7 +78,7 @@ struct txn {
 	uint8_t state;          /* table sets TXN_CALLING on insert, TXN_FREE on delete;
 	                           worker moves it in between (enum txn_state) */
 	uint8_t try_k;          /* worker: current try k (0..TXN_TRY_MAX), in our branch */
-	uint8_t pad;            /* unused */
+	uint8_t g_exp;          /* worker: Timer G's interval is t1 << g_exp, up to T2 */
 	uint8_t flags;          /* table sets TXN_F_* (0 on insert); the worker may
 	                           use the bits above them */
 	uint16_t port;          /* table: upstream top Via sent-by port, as parsed (0: absent) */
@@ -100,7 +100,8 @@ struct txn {
 	                               TXN_COMPLETED */
 	/* worker arms them; txn_delete cancels them */
 	struct tmr_node timer_a;    /* retransmit the INVITE to the backend (Timer A) */
-	struct tmr_node timer_b;    /* fr_timer (no provisional) / fr_inv_timer (no final) */
+	struct tmr_node timer_b;    /* fr_timer (no provisional) / fr_inv_timer (no final);
+	                               after a non-2xx final, Timer G (resend it upstream) */
 	struct tmr_node timer_d;    /* wait after the final (Timer D-like) */
 	uint64_t tried[4];          /* worker: bitmap of backends tried (256 = MGL_MAX_BACKENDS) */
 	uint32_t dst_ip;            /* worker: next hop of the current try, network order */

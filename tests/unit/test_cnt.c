@@ -201,7 +201,7 @@ test_json(void **state)
 	assert_string_equal(keys, "rx_pkts,tx_pkts,rx_bytes,tx_bytes,fwd_req,fwd_resp,busy_polls,"
 				  "idle_polls,busy_cycles,idle_cycles,arp_rx,arp_req_tx,arp_reply_tx,icmp_echo,"
 				  "ack_absorbed,txn_live,txn_created,txn_completed,txn_retrans_absorbed,"
-				  "txn_resp_absorbed,txn_timer_a,txn_failover_timeout,txn_failover_503,"
+				  "txn_resp_absorbed,txn_timer_a,txn_timer_g,txn_failover_timeout,txn_failover_503,"
 				  "txn_failover_code,txn_timeouts,txn_table_full,txn_cancels,handoff_out,"
 				  "handoff_in,acct_records,acct_lost,probes_sent,probe_replies,"
 				  "lat_first_sum_ms,lat_final_sum_ms,sip_req,sip_resp,reply,drop,"

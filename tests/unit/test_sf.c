@@ -1035,8 +1035,50 @@ test_fr_inv_cancel_retransmitted(void **state)
 	assert_n_out(f, 2);
 	clear(f);
 	step_to(f, 10600);
-	assert_n_out(f, 1);
+	/* the CANCEL again, and Timer G's 408 again: no ACK came for it */
+	assert_n_out(f, 2);
 	find_req(f, be_ip[b], "CANCEL");
+	find_resp(f, CLIENT, 408);
+	assert_int_equal(f->w->cnt.txn_timer_g, 1);
+}
+
+/* 5f. Timer G (§17.2.1): a non-2xx final goes upstream again at T1, then
+ * 2T1, 4T1 and every T2, until the client's ACK, which stops it. A client
+ * that had a provisional sends no INVITE again, so without Timer G a lost
+ * final would leave it waiting for its Timer B. */
+static void
+test_timer_g(void **state)
+{
+	struct fx *f = *state;
+	struct cap inv;
+	unsigned b = start_call(f, "c5f", &inv);
+	static const uint64_t at[] = { 600, 1600, 3600, 7600, 11600 };
+	char buf[1024];
+	uint16_t len;
+
+	f->sf->conf.wait_ms = 20000; /* room for several resends */
+	clear(f);
+	step_to(f, 100);
+	be_answer(f, b, &inv, 486, "Busy Here", "tg");
+	assert_n_out(f, 2); /* the ACK to the backend, the 486 upstream */
+	len = find_resp(f, CLIENT, 486)->len;
+	for (unsigned k = 0; k < RTE_DIM(at); k++) {
+		clear(f);
+		step_to(f, at[k] - 1);
+		assert_n_out(f, 0);
+		step_to(f, at[k]);
+		assert_n_out(f, 1);
+		assert_int_equal(find_resp(f, CLIENT, 486)->len, len);
+		assert_int_equal(f->w->cnt.txn_timer_g, k + 1);
+	}
+	client_hop(buf, sizeof(buf), "ACK", "c5f", "tg");
+	clear(f);
+	rx(f, CLIENT, buf);
+	assert_n_out(f, 0);
+	assert_int_equal(f->w->cnt.ack_absorbed, 1);
+	step_to(f, 16000);
+	assert_n_out(f, 0);
+	assert_int_equal(f->w->cnt.txn_timer_g, RTE_DIM(at));
 }
 
 /* 6. The backend's 100 is hop by hop and stops Timer A; 180 and 200 go
@@ -1338,6 +1380,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fr_inv_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fr_inv_cancel_retransmitted, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_timer_g, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_100_180_200_dialog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_silent_backend, setup, teardown),
