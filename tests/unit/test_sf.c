@@ -1222,6 +1222,35 @@ test_cancel(void **state)
 	assert_int_equal(f->w->cnt.txn_failover_timeout + f->w->cnt.txn_failover_503, 0);
 }
 
+/* 7c. CANCELled, then the backend refuses the INVITE with 503: no failover
+ * (the caller gave up), the 503 is ACKed to the backend, and the caller's
+ * INVITE ends with a 487 of ours, neither the 503 nor §16.7's 500. */
+static void
+test_cancel_then_503(void **state)
+{
+	struct fx *f = *state;
+	struct cap inv;
+	uint64_t h = h_of("c7c");
+	unsigned b = start_call(f, "c7c", &inv);
+	char buf[1024];
+
+	client_hop(buf, sizeof(buf), "CANCEL", "c7c", NULL);
+	clear(f);
+	step_to(f, 100);
+	rx(f, CLIENT, buf);
+	find_resp(f, CLIENT, 200);
+
+	clear(f);
+	step_to(f, 200);
+	be_answer(f, b, &inv, 503, "Service Unavailable", "t7c");
+	assert_n_out(f, 2);
+	assert_hop(f, &inv, b, "ACK", h, 0, "t7c");
+	find_resp(f, CLIENT, 487);
+	assert_int_equal(f->w->cnt.txn_failover_503, 0);
+	assert_int_equal(f->w->cnt.reply[CNT_REPLY_R487], 1);
+	assert_int_equal(f->w->cnt.txn_completed, 1);
+}
+
 /* 7b. A CANCEL with no provisional yet, and the backend stays silent:
  * no failover (the caller gave up), no CANCEL to the backend (§9.1), and
  * the client's INVITE ends with 487 at fr_timer. */
@@ -1384,6 +1413,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_100_180_200_dialog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_silent_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_then_503, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_full, setup_cap2, teardown),
 		cmocka_unit_test_setup_teardown(test_2xx_from_abandoned_try, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_final_after_forwarded_2xx, setup,
