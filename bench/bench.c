@@ -46,8 +46,8 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "bk.h"
 #include "calls.h"
+#include "inproc.h"
 #include "pkt.h"
 #include "px.h"
 #include "sf.h"
@@ -226,15 +226,8 @@ struct frame {
 	uint8_t data[1600];
 };
 
-static struct rte_ether_addr mac_lb = {{ 0x02, 0, 0, 0, 0, 0x10 }};
-static struct rte_ether_addr mac_cl = {{ 0x02, 0, 0, 0, 0, 0x02 }};
-static struct rte_ether_addr mac_be[2] = {{{ 0x02, 0, 0, 0, 0, 0x21 }}, {{ 0x02, 0, 0, 0, 0, 0x22 }}};
-
-static uint32_t
-ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
-{
-	return rte_cpu_to_be_32(((uint32_t)a << 24) | ((uint32_t)b << 16) | ((uint32_t)c << 8) | d);
-}
+static const struct rte_ether_addr mac_be[2] = {{{ 0x02, 0, 0, 0, 0, 0x21 }},
+						  {{ 0x02, 0, 0, 0, 0, 0x22 }}};
 
 /*
  * siplb's branch in the responses to call c's INVITE: stateless, any
@@ -286,9 +279,11 @@ frames_build(struct rte_mempool *mp, bool stateful)
 				return NULL;
 			rte_pktmbuf_reset(m);
 			memcpy(rte_pktmbuf_mtod_offset(m, char *, PKT_HDR_LEN), buf, (size_t)len);
-			pkt_udp_build(m, from_client ? &mac_cl : &mac_be[be], &mac_lb,
-				      from_client ? ip4(198, 18, 0, 2) : ip4(198, 18, 0, 21 + be),
-				      ip4(198, 18, 0, 10), 5060, 5060, (uint16_t)len);
+			pkt_udp_build(m, from_client ? &inproc_mac_client : &mac_be[be],
+				      &inproc_mac_lb,
+				      inproc_ip(from_client ? INPROC_CLIENT :
+					       (uint8_t)(INPROC_BACKEND0 + be)),
+				      inproc_ip(INPROC_LB), 5060, 5060, (uint16_t)len);
 			fr->len = (uint16_t)rte_pktmbuf_pkt_len(m);
 			memcpy(fr->data, rte_pktmbuf_mtod(m, void *), fr->len);
 		}
@@ -303,29 +298,6 @@ usage(void)
 	fprintf(stderr, "usage: siplb-bench calls --role uac|uas ... (siplb-bench calls --help)\n"
 		"       siplb-bench engine [--mode stateless|stateful|bare] [--workers N] [--seconds N] "
 		"[-- EAL args]\n");
-}
-
-/* Enough free 2 MiB pages and a hugetlbfs to map them from; else --no-huge. */
-static bool
-have_hugepages(void)
-{
-	char line[256];
-	bool mounted = false;
-	long n = 0;
-	FILE *f;
-
-	if ((f = fopen("/proc/meminfo", "r")) == NULL)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
-			break;
-	fclose(f);
-	if ((f = fopen("/proc/mounts", "r")) == NULL)
-		return false;
-	while (!mounted && fgets(line, sizeof(line), f))
-		mounted = strstr(line, " hugetlbfs ") != NULL;
-	fclose(f);
-	return mounted && n >= 128;
 }
 
 static volatile bool quit;
@@ -396,7 +368,6 @@ main(int argc, char **argv)
 	struct rte_mempool *mp;
 	struct frame *frames;
 	struct px_conf *pc;
-	struct bk_set *bks;
 	unsigned nw = 1;
 	int port, rc;
 
@@ -448,7 +419,8 @@ main(int argc, char **argv)
 		for (unsigned i = 0; i <= nw; i++)
 			o += snprintf(lcores_arg + o, sizeof(lcores_arg) - (size_t)o, "%s%u@%ld",
 				      i ? "," : "", i, (long)i % (ncpu > 0 ? ncpu : 1));
-		if (have_hugepages())
+		/* enough for the pool, else --no-huge */
+		if (inproc_hugepages(128))
 			eal_argc = 6; /* drop --no-huge -m 1024 */
 	}
 	rc = rte_eal_init(eal_argc, eal);
@@ -481,39 +453,22 @@ main(int argc, char **argv)
 	}
 	/* One port, one RX/TX queue pair per worker, as the daemon has. */
 	port = rte_eth_from_rings("bench", rx, nw, tx, nw, (unsigned)rte_socket_id());
-	struct rte_eth_conf econf;
-
-	memset(&econf, 0, sizeof(econf));
-	rc = port < 0 || rte_eth_dev_configure((uint16_t)port, (uint16_t)nw, (uint16_t)nw,
-					       &econf) < 0;
-	for (unsigned i = 0; i < nw && !rc; i++)
-		rc = rte_eth_rx_queue_setup((uint16_t)port, (uint16_t)i, RING_SIZE, rte_socket_id(),
-					    NULL, mp) < 0 ||
-		     rte_eth_tx_queue_setup((uint16_t)port, (uint16_t)i, RING_SIZE, rte_socket_id(),
-					    NULL) < 0;
-	if (rc || rte_eth_dev_start((uint16_t)port) < 0) {
+	if (port < 0 || inproc_port_start((uint16_t)port, nw, RING_SIZE, mp) < 0) {
 		fprintf(stderr, "siplb-bench: ring port: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
 
-	struct bk bkv[2] = {
-		{ .addr = ip4(198, 18, 0, 21), .port = 5060, .weight = 1, .name_len = 3, .name = "be1" },
-		{ .addr = ip4(198, 18, 0, 22), .port = 5060, .weight = 1, .name_len = 3, .name = "be2" },
-	};
-	bks = bk_set_create(bkv, 2);
-	pc = rte_zmalloc("pc", sizeof(*pc), 64);
+	pc = inproc_px(2);
 	frames = frames_build(mp, stateful);
-	if (bks == NULL || pc == NULL || frames == NULL) {
+	if (pc == NULL || frames == NULL) {
 		fprintf(stderr, "siplb-bench: setup failed\n");
 		return 1;
 	}
-	px_conf_init(pc, ip4(198, 18, 0, 10), 5060, 1500, true, bks);
-	/* The daemon's defaults (conf/siplb.conf), but no wait after the
-	 * final: see the header comment. */
-	struct sf_conf sc = {
-		.t1_ms = 500, .fr_ms = 2000, .fr_inv_ms = 120000, .wait_ms = 0,
-		.retry_after_s = 5, .n_codes = 2, .codes = { 500, 503 },
-	};
+	/* The daemon's defaults, but no wait after the final: see the header
+	 * comment. */
+	struct sf_conf sc;
+
+	inproc_sf_conf(&sc, 0);
 
 	for (unsigned i = 0; i < nw; i++) {
 		if (stateful && (sf[i] = sf_create(&sc, SF_BENCH_CAPACITY, i, nw,
@@ -530,19 +485,15 @@ main(int argc, char **argv)
 	int lc = -1;
 
 	for (unsigned i = 0; i < nw; i++) {
-		struct wrk_params p = {
-			.port_id = (uint16_t)port, .queue_id = (uint16_t)i, .sip_port = 5060,
-			.prefix = 24, .addr = ip4(198, 18, 0, 10), .mac = mac_lb, .mp = mp,
-			.conf = (struct px_conf *const *)&pc, .quit = &quit, .sf = sf[i],
-		};
-
 		w[i] = rte_zmalloc("wrk", sizeof(*w[i]), 64);
 		if (w[i] == NULL)
 			return 1;
-		wrk_init(w[i], &p);
-		arp_static_add(&w[i]->arp, ip4(198, 18, 0, 2), &mac_cl);
-		arp_static_add(&w[i]->arp, ip4(198, 18, 0, 21), &mac_be[0]);
-		arp_static_add(&w[i]->arp, ip4(198, 18, 0, 22), &mac_be[1]);
+		inproc_wrk_init(w[i], (uint16_t)port, (uint16_t)i, mp,
+				(struct px_conf *const *)&pc, &quit, sf[i]);
+		arp_static_add(&w[i]->arp, inproc_ip(INPROC_CLIENT), &inproc_mac_client);
+		for (unsigned b = 0; b < 2; b++)
+			arp_static_add(&w[i]->arp, inproc_ip((uint8_t)(INPROC_BACKEND0 + b)),
+				       &mac_be[b]);
 		lc = (int)rte_get_next_lcore((unsigned)lc, 1, 0);
 		wl[i] = (unsigned)lc;
 	}

@@ -21,8 +21,8 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
-#include "bk.h"
 #include "calls_dp.h"
+#include "inproc.h"
 #include "pkt.h"
 #include "px.h"
 #include "sf.h"
@@ -39,6 +39,9 @@
 /* the daemon's defaults (conf/siplb.conf): stateful.capacity, wait_ms */
 #define DP_SF_CAPACITY 131072
 #define DP_SF_WAIT_MS 5000
+
+/* calls.c names the in-memory backends by these addresses */
+_Static_assert(DP_MEM_BACKEND_BASE == INPROC_BACKEND0, "calls_dp.h and inproc.h agree");
 
 struct dp_ep {
 	uint32_t ip;      /* network order */
@@ -67,13 +70,10 @@ static struct {
 	struct wrk *w;
 	struct sf *sf;
 	struct px_conf *pc;
-	struct bk_set *bks;
 	unsigned w_lcore;
 	volatile bool quit;
 } dp;
 
-static const struct rte_ether_addr mac_gen = {{ 0x02, 0, 0, 0, 0, 0x02 }};
-static const struct rte_ether_addr mac_lb = {{ 0x02, 0, 0, 0, 0, 0x10 }};
 
 /* ---- peers' MACs, learned from what arrives ---- */
 
@@ -381,42 +381,6 @@ dp_resolve(uint32_t ip, unsigned timeout_ms)
 
 /* ---- set-up ---- */
 
-static bool
-have_hugepages(void)
-{
-	char line[256];
-	long n = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
-			break;
-	fclose(f);
-	return n >= 512;
-}
-
-static int
-port_start(uint16_t port, unsigned desc)
-{
-	struct rte_eth_conf conf;
-
-	memset(&conf, 0, sizeof(conf));
-	if (rte_eth_dev_configure(port, 1, 1, &conf) < 0 ||
-	    rte_eth_rx_queue_setup(port, 0, (uint16_t)desc, rte_socket_id(), NULL, dp.mp) < 0 ||
-	    rte_eth_tx_queue_setup(port, 0, (uint16_t)desc, rte_socket_id(), NULL) < 0 ||
-	    rte_eth_dev_start(port) < 0)
-		return -1;
-	return 0;
-}
-
-static uint32_t
-ip4(uint8_t d)
-{
-	return rte_cpu_to_be_32((198u << 24) | (18u << 16) | d);
-}
-
 /*
  * --port memory: siplb's worker on lcore dp.w_lcore over the "lb" ring
  * port, the generator on the "gen" port whose RX is the worker's TX and
@@ -427,7 +391,6 @@ static int
 mem_start(const struct dp_lb_opts *o)
 {
 	struct rte_ring *to_lb, *to_gen;
-	struct bk bkv[DP_LB_MAX_BACKENDS];
 	int lb, gen;
 
 	to_lb = rte_ring_create("to_lb", RING_SIZE, (int)rte_socket_id(),
@@ -438,49 +401,34 @@ mem_start(const struct dp_lb_opts *o)
 		return -1;
 	lb = rte_eth_from_rings("lb", &to_lb, 1, &to_gen, 1, rte_socket_id());
 	gen = rte_eth_from_rings("gen", &to_gen, 1, &to_lb, 1, rte_socket_id());
-	if (lb < 0 || gen < 0 || port_start((uint16_t)lb, RING_SIZE) < 0 ||
-	    port_start((uint16_t)gen, RING_SIZE) < 0)
+	if (lb < 0 || gen < 0 || inproc_port_start((uint16_t)lb, 1, RING_SIZE, dp.mp) < 0 ||
+	    inproc_port_start((uint16_t)gen, 1, RING_SIZE, dp.mp) < 0)
 		return -1;
 	dp.port = (uint16_t)gen;
-	dp.mac = mac_gen;
+	dp.mac = inproc_mac_client;
 	/* the generator's peer is siplb, whatever address the frame is for */
-	peer_learn(ip4(10), &mac_lb);
+	peer_learn(inproc_ip(INPROC_LB), &inproc_mac_lb);
 
-	memset(bkv, 0, sizeof(bkv));
-	for (unsigned i = 0; i < o->backends; i++) {
-		bkv[i].addr = ip4((uint8_t)(DP_MEM_BACKEND_BASE + i));
-		bkv[i].port = 5060;
-		bkv[i].weight = 1;
-		bkv[i].name_len = (uint8_t)snprintf(bkv[i].name, sizeof(bkv[i].name), "be%u", i + 1);
-	}
-	dp.bks = bk_set_create(bkv, o->backends);
-	dp.pc = rte_zmalloc("pc", sizeof(*dp.pc), 64);
+	dp.pc = inproc_px(o->backends);
 	dp.w = rte_zmalloc("wrk", sizeof(*dp.w), 64);
-	if (!dp.bks || !dp.pc || !dp.w)
+	if (!dp.pc || !dp.w)
 		return -1;
-	px_conf_init(dp.pc, ip4(10), 5060, 1500, true, dp.bks);
 	if (o->stateful) {
-		struct sf_conf sc = {
-			.t1_ms = 500, .fr_ms = 2000, .fr_inv_ms = 120000,
-			.wait_ms = o->wait_ms < 0 ? DP_SF_WAIT_MS : (unsigned)o->wait_ms,
-			.retry_after_s = 5, .n_codes = 2, .codes = { 500, 503 },
-		};
+		struct sf_conf sc;
 
+		inproc_sf_conf(&sc, o->wait_ms < 0 ? DP_SF_WAIT_MS : (unsigned)o->wait_ms);
 		dp.sf = sf_create(&sc, o->capacity ? o->capacity : DP_SF_CAPACITY, 0, 1,
 				  (int)rte_socket_id());
 		if (!dp.sf)
 			return -1;
 	}
-	struct wrk_params p = {
-		.port_id = (uint16_t)lb, .queue_id = 0, .sip_port = 5060, .prefix = 24,
-		.addr = ip4(10), .mac = mac_lb, .mp = dp.mp,
-		.conf = (struct px_conf *const *)&dp.pc, .quit = &dp.quit, .sf = dp.sf,
-	};
-
-	wrk_init(dp.w, &p);
-	arp_static_add(&dp.w->arp, ip4(2), &mac_gen);
+	inproc_wrk_init(dp.w, (uint16_t)lb, 0, dp.mp, (struct px_conf *const *)&dp.pc, &dp.quit,
+			dp.sf);
+	/* every peer of siplb's is the generator */
+	arp_static_add(&dp.w->arp, inproc_ip(INPROC_CLIENT), &inproc_mac_client);
 	for (unsigned i = 0; i < o->backends; i++)
-		arp_static_add(&dp.w->arp, ip4((uint8_t)(DP_MEM_BACKEND_BASE + i)), &mac_gen);
+		arp_static_add(&dp.w->arp, inproc_ip((uint8_t)(INPROC_BACKEND0 + i)),
+			       &inproc_mac_client);
 	dp.w_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
 	if (dp.w_lcore >= RTE_MAX_LCORE) {
 		fprintf(stderr, "siplb-bench calls: --port memory needs two lcores\n");
@@ -544,7 +492,7 @@ dp_open(const char *spec, const struct dp_lb_opts *lb, int eal_argc, char **eal_
 		def[n++] = "--no-telemetry";
 		def[n++] = prefix;
 		def[n++] = "--log-level=lib.eal:error";
-		if (!have_hugepages()) {
+		if (!inproc_hugepages(512)) {
 			/* the pool and 256 MiB for the rest (tables, rings,
 			 * EAL): with 4 KiB pages an mbuf of 2.3 KiB may not
 			 * straddle a page, so it takes a whole one */
@@ -594,7 +542,8 @@ dp_open(const char *spec, const struct dp_lb_opts *lb, int eal_argc, char **eal_
 		dp.port = (uint16_t)n;
 		break;
 	}
-	if (port_start(dp.port, DP_DESC) < 0 || rte_eth_macaddr_get(dp.port, &dp.mac) < 0) {
+	if (inproc_port_start(dp.port, 1, DP_DESC, dp.mp) < 0 ||
+	    rte_eth_macaddr_get(dp.port, &dp.mac) < 0) {
 		fprintf(stderr, "siplb-bench calls: --port %s: %s\n", spec, rte_strerror(rte_errno));
 		return -1;
 	}
