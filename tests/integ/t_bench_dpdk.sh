@@ -146,15 +146,8 @@ else
 	RUNS=2
 fi
 
-kill -TERM "$UAS_PID"
-for ((i = 0; i < 50; i++)); do
-	kill -0 "$UAS_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if kill -0 "$UAS_PID" 2>/dev/null; then
-	log "DPDK uas still running 5 s after SIGTERM: killed"
-	kill -KILL "$UAS_PID" 2>/dev/null || true
-fi
+# the responder is be1's only process: lib.sh's stop (INT, bounded, KILL)
+uas_stop be1
 wait "$UAS_PID" || true
 py_checks "$WORK/uas.json" $((CALLS * RUNS)) <<'EOF'
 import json
